@@ -1,0 +1,507 @@
+/**
+ * The file backend: one pretty-printed JSON file per record under a data directory.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import {
+  ConfigError,
+  ConflictError,
+  ConnectionError,
+  CorruptRecordError,
+  NotConnectedError,
+  StorageError,
+} from "../errors.ts";
+import { assertId, idToFileStem } from "../ids.ts";
+import {
+  compareHistory,
+  compareIds,
+  decodeRecord,
+  encodeRecord,
+  type RecordTypes,
+} from "../records.ts";
+import type { Execution, ExecutionFilter, History, Program, StorageAdapter } from "../types.ts";
+import {
+  isTempName,
+  makeDir,
+  removeStaleTemps,
+  syncDir,
+  tempName,
+  writeAtomic,
+} from "./_atomic.ts";
+import { errorCode, fs } from "./_fs.ts";
+
+/**
+ * Options for {@linkcode FileStorageAdapter}.
+ *
+ * @example
+ * ```ts
+ * import { FileStorageAdapter, type FileStorageOptions } from "@cvm/storage";
+ *
+ * const options: FileStorageOptions = { dataDir: await Deno.makeTempDir(), fsync: true };
+ * const storage = new FileStorageAdapter(options);
+ * ```
+ */
+export interface FileStorageOptions {
+  /** The data directory; relative paths are resolved against the working directory. */
+  dataDir: string;
+  /**
+   * Whether to fsync each file and its directory before a write returns, so that an
+   * acknowledged write survives power loss. Default `true`. With `false`, writes are
+   * still atomic (a crash never tears a record) but the newest ones may be lost.
+   */
+  fsync?: boolean;
+}
+
+type Kind = "program" | "execution";
+const DIRS = { program: "programs", execution: "executions", history: "history" } as const;
+/** Reads at most this many files at once while listing. */
+const READ_BATCH = 64;
+
+/**
+ * Stores each record as a human-readable JSON file:
+ * `programs/{id}.json`, `executions/{id}.json` and
+ * `history/{executionId}/{timestamp}-{step}.json`. Every write is atomic and durable.
+ *
+ * Under Deno it needs `--allow-read` and `--allow-write` for the data directory.
+ *
+ * @example
+ * ```ts
+ * import { FileStorageAdapter } from "@cvm/storage";
+ *
+ * const storage = new FileStorageAdapter(await Deno.makeTempDir());
+ * await storage.connect();
+ * await storage.saveProgram({
+ *   id: "hello",
+ *   name: "Hello",
+ *   source: 'print("hi")',
+ *   bytecode: [],
+ *   created: new Date(),
+ * });
+ * console.log(storage.dataDir); // the absolute path; the program is in programs/hello.json
+ * await storage.disconnect();
+ * ```
+ */
+export class FileStorageAdapter implements StorageAdapter {
+  /** The absolute path of the data directory. */
+  readonly dataDir: string;
+  readonly #fsync: boolean;
+  #connected = false;
+  #connecting: Promise<void> | undefined;
+
+  /**
+   * Creates an unconnected adapter. Nothing is touched until `connect()`.
+   *
+   * @param dataDir The data directory, or options.
+   * @throws {ConfigError} When the data directory is not a non-empty string.
+   */
+  constructor(dataDir: string | FileStorageOptions) {
+    const options = typeof dataDir === "string" ? { dataDir } : dataDir;
+    if (typeof options?.dataDir !== "string" || options.dataDir === "") {
+      throw new ConfigError(
+        "FileStorageAdapter needs a data directory: pass a non-empty path as dataDir",
+      );
+    }
+    this.dataDir = resolve(options.dataDir);
+    this.#fsync = options.fsync ?? true;
+  }
+
+  /**
+   * Creates the data directory and its subdirectories (mode `0700`) if needed, and
+   * removes temp files left by writers that died. Calling it again while connected does
+   * nothing.
+   *
+   * @throws {ConnectionError} When the data directory cannot be created or is not a
+   * directory.
+   */
+  connect(): Promise<void> {
+    if (this.#connected) return Promise.resolve();
+    this.#connecting ??= this.#open().finally(() => this.#connecting = undefined);
+    return this.#connecting;
+  }
+
+  async #open(): Promise<void> {
+    try {
+      await fs.mkdir(this.dataDir, { recursive: true, mode: 0o700 });
+      for (const dir of Object.values(DIRS)) {
+        await makeDir(join(this.dataDir, dir), this.dataDir, this.#fsync);
+      }
+      await removeStaleTemps(join(this.dataDir, DIRS.program));
+      await removeStaleTemps(join(this.dataDir, DIRS.execution));
+      const history = join(this.dataDir, DIRS.history);
+      await removeStaleTemps(history);
+      for (const name of await fs.readDirNames(history)) {
+        if (!isTempName(name)) await removeStaleTemps(join(history, name));
+      }
+    } catch (error) {
+      throw new ConnectionError(
+        `Cannot open data directory "${this.dataDir}": ${describeIoError(error)}; ` +
+          "make sure it is a writable directory, or choose another with dataDir or CVM_DATA_DIR",
+        { cause: error },
+      );
+    }
+    this.#connected = true;
+  }
+
+  /** Marks the adapter disconnected. Calling it again does nothing. */
+  disconnect(): Promise<void> {
+    this.#connected = false;
+    return Promise.resolve();
+  }
+
+  /**
+   * Whether the adapter is connected.
+   *
+   * @returns `true` between `connect()` and `disconnect()`.
+   */
+  isConnected(): boolean {
+    return this.#connected;
+  }
+
+  /**
+   * Writes `programs/{id}.json` atomically, replacing any program with the same id.
+   *
+   * @param program The program.
+   * @throws {ValidationError} For an invalid program; nothing is written.
+   * @throws {NotConnectedError} When not connected.
+   * @throws {StorageError} With code `"IO"` when the file system fails.
+   */
+  async saveProgram(program: Program): Promise<void> {
+    await this.#save("program", program);
+  }
+
+  /**
+   * Reads `programs/{id}.json`.
+   *
+   * @param id The program's id.
+   * @returns The program, or `null` if there is none.
+   * @throws {CorruptRecordError} When the file cannot be read as this program.
+   * @throws {ValidationError} For an invalid id.
+   * @throws {NotConnectedError} When not connected.
+   */
+  async getProgram(id: string): Promise<Program | null> {
+    return await this.#get("program", id);
+  }
+
+  /**
+   * Writes `executions/{id}.json` atomically, replacing any execution with the same id.
+   *
+   * @param execution The execution.
+   * @throws {ValidationError} For an invalid execution; nothing is written.
+   * @throws {NotConnectedError} When not connected.
+   * @throws {StorageError} With code `"IO"` when the file system fails.
+   */
+  async saveExecution(execution: Execution): Promise<void> {
+    await this.#save("execution", execution);
+  }
+
+  /**
+   * Reads `executions/{id}.json`.
+   *
+   * @param id The execution's id.
+   * @returns The execution, or `null` if there is none.
+   * @throws {CorruptRecordError} When the file cannot be read as this execution.
+   * @throws {ValidationError} For an invalid id.
+   * @throws {NotConnectedError} When not connected.
+   */
+  async getExecution(id: string): Promise<Execution | null> {
+    return await this.#get("execution", id);
+  }
+
+  /**
+   * Writes `history/{executionId}/{timestamp}-{step}.json`, never replacing an entry.
+   *
+   * @param history The entry.
+   * @throws {ConflictError} When an entry with the same `(executionId, step, timestamp)`
+   * exists; it is left untouched.
+   * @throws {ValidationError} For an invalid entry; nothing is written.
+   * @throws {NotConnectedError} When not connected.
+   * @throws {StorageError} With code `"IO"` when the file system fails.
+   */
+  async saveHistory(history: History): Promise<void> {
+    this.#assertConnected("save history");
+    const text = stringify(encodeRecord("history", history));
+    const { executionId, step, timestamp } = history;
+    const what = `history of execution "${executionId}" at step ${step}`;
+    const root = join(this.dataDir, DIRS.history);
+    const dir = join(root, idToFileStem(executionId));
+    const name = historyFileName(step, timestamp);
+    await this.#io(`Cannot save ${what}`, join(dir, name), async () => {
+      await makeDir(dir, root, this.#fsync);
+      try {
+        await writeAtomic(dir, name, text, { placement: "create", fsync: this.#fsync });
+      } catch (error) {
+        if (errorCode(error) !== "EEXIST") throw error;
+        throw new ConflictError(
+          `Cannot save ${what}: an entry with timestamp ${timestamp.toISOString()} ` +
+            `already exists in "${join(dir, name)}"; history is append-only, so use a new ` +
+            "timestamp or step",
+          { cause: error },
+        );
+      }
+    });
+  }
+
+  /**
+   * Reads the files under `history/{executionId}/`.
+   *
+   * @param executionId The execution's id.
+   * @returns The entries, ascending by step, then by timestamp; `[]` if there are none.
+   * @throws {CorruptRecordError} When an entry cannot be read; the error names the file.
+   * @throws {ValidationError} For an invalid id.
+   * @throws {NotConnectedError} When not connected.
+   */
+  async getHistory(executionId: string): Promise<History[]> {
+    this.#assertConnected("get history");
+    assertId(executionId, "Cannot get history", "executionId");
+    const dir = join(this.dataDir, DIRS.history, idToFileStem(executionId));
+    const entries = await this.#readAll("history", dir, `history of execution "${executionId}"`);
+    for (const { record, path, name } of entries) {
+      const expected = historyFileName(record.step, record.timestamp);
+      if (record.executionId !== executionId || name !== expected) {
+        throw new CorruptRecordError(
+          `Cannot read history of execution "${executionId}": file "${path}" holds the entry ` +
+            `of execution "${record.executionId}" at step ${record.step}, which belongs in ` +
+            `"${expected}" under its own execution; move it there or delete it`,
+          { path },
+        );
+      }
+    }
+    return entries.map((entry) => entry.record).sort(compareHistory);
+  }
+
+  /**
+   * Reads every file under `programs/`.
+   *
+   * @returns The programs, ascending by id.
+   * @throws {CorruptRecordError} When a file cannot be read; the error names it.
+   * @throws {NotConnectedError} When not connected.
+   */
+  async listPrograms(): Promise<Program[]> {
+    this.#assertConnected("list programs");
+    return await this.#list("program");
+  }
+
+  /**
+   * Reads every file under `executions/`, keeping those of one program if asked.
+   *
+   * @param filter Narrows the list to one program's executions.
+   * @returns The executions, ascending by id.
+   * @throws {CorruptRecordError} When a file cannot be read; the error names it.
+   * @throws {ValidationError} For an invalid `filter.programId`.
+   * @throws {NotConnectedError} When not connected.
+   */
+  async listExecutions(filter: ExecutionFilter = {}): Promise<Execution[]> {
+    this.#assertConnected("list executions");
+    const { programId } = filter;
+    if (programId !== undefined) assertId(programId, "Cannot list executions", "programId");
+    const all = await this.#list("execution");
+    return programId === undefined ? all : all.filter((e) => e.programId === programId);
+  }
+
+  /**
+   * Deletes `programs/{id}.json`. The program's executions are kept.
+   *
+   * @param id The program's id.
+   * @returns `true` if it existed.
+   * @throws {ValidationError} For an invalid id.
+   * @throws {NotConnectedError} When not connected.
+   * @throws {StorageError} With code `"IO"` when the file system fails.
+   */
+  async deleteProgram(id: string): Promise<boolean> {
+    return await this.#delete("program", id);
+  }
+
+  /**
+   * Deletes `executions/{id}.json` and the execution's history. The history directory is
+   * first renamed out of sight, so readers see all of it or none.
+   *
+   * @param id The execution's id.
+   * @returns `true` if the execution existed.
+   * @throws {ValidationError} For an invalid id.
+   * @throws {NotConnectedError} When not connected.
+   * @throws {StorageError} With code `"IO"` when the file system fails.
+   */
+  async deleteExecution(id: string): Promise<boolean> {
+    const existed = await this.#delete("execution", id);
+    const root = join(this.dataDir, DIRS.history);
+    const dir = join(root, idToFileStem(id));
+    await this.#io(`Cannot delete the history of execution "${id}"`, dir, async () => {
+      const doomed = join(root, tempName("del"));
+      try {
+        await fs.rename(dir, doomed);
+      } catch (error) {
+        if (errorCode(error) === "ENOENT") return;
+        throw error;
+      }
+      if (this.#fsync) await syncDir(root);
+      await fs.rm(doomed, { recursive: true, force: true });
+    });
+    return existed;
+  }
+
+  async #save(kind: Kind, record: Program | Execution): Promise<void> {
+    this.#assertConnected(`save ${kind}`);
+    const text = stringify(encodeRecord(kind, record));
+    const dir = join(this.dataDir, DIRS[kind]);
+    const name = `${idToFileStem(record.id)}.json`;
+    await this.#io(`Cannot save ${kind} "${record.id}"`, join(dir, name), async () => {
+      await writeAtomic(dir, name, text, { placement: "replace", fsync: this.#fsync });
+    });
+  }
+
+  async #get<K extends Kind>(kind: K, id: string): Promise<RecordTypes[K] | null> {
+    this.#assertConnected(`get ${kind}`);
+    assertId(id, `Cannot get ${kind}`);
+    const path = join(this.dataDir, DIRS[kind], `${idToFileStem(id)}.json`);
+    const record = await this.#read(kind, path, `${kind} "${id}"`);
+    if (record !== null && record.id !== id) {
+      throw new CorruptRecordError(
+        `Cannot read ${kind} "${id}": file "${path}" holds ${kind} ${JSON.stringify(record.id)}; ` +
+          "move it to its own file or delete it",
+        { path },
+      );
+    }
+    return record;
+  }
+
+  async #list<K extends Kind>(kind: K): Promise<RecordTypes[K][]> {
+    const dir = join(this.dataDir, DIRS[kind]);
+    const entries = await this.#readAll(kind, dir, `${kind}s`);
+    for (const { record, path, name } of entries) {
+      if (name !== `${idToFileStem(record.id)}.json`) {
+        throw new CorruptRecordError(
+          `Cannot list ${kind}s: file "${path}" holds ${kind} ${JSON.stringify(record.id)}, ` +
+            "which belongs in another file; move it there or delete it",
+          { path },
+        );
+      }
+    }
+    return entries.map((entry) => entry.record).sort(compareIds);
+  }
+
+  /** Reads every record file in `dir`, skipping temp files and files deleted meanwhile. */
+  async #readAll<K extends keyof RecordTypes>(
+    kind: K,
+    dir: string,
+    what: string,
+  ): Promise<{ record: RecordTypes[K]; path: string; name: string }[]> {
+    let names: string[];
+    try {
+      names = await fs.readDirNames(dir);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return [];
+      if (errorCode(error) === "ENOTDIR") {
+        throw new CorruptRecordError(
+          `Cannot read ${what}: "${dir}" is a file, not a directory; move it away or delete it`,
+          { path: dir, cause: error },
+        );
+      }
+      throw ioError(`Cannot read ${what}`, dir, error);
+    }
+    names = names.filter((name) => name.endsWith(".json") && !name.startsWith("."));
+    const entries: { record: RecordTypes[K]; path: string; name: string }[] = [];
+    for (let i = 0; i < names.length; i += READ_BATCH) {
+      const batch = names.slice(i, i + READ_BATCH).map(async (name) => {
+        const path = join(dir, name);
+        const record = await this.#read(kind, path, what);
+        if (record !== null) entries.push({ record, path, name });
+      });
+      await Promise.all(batch);
+    }
+    return entries;
+  }
+
+  /** Reads and checks one record file; `null` if it does not exist. */
+  async #read<K extends keyof RecordTypes>(
+    kind: K,
+    path: string,
+    what: string,
+  ): Promise<RecordTypes[K] | null> {
+    let text: string;
+    try {
+      text = await fs.readText(path);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return null;
+      if (errorCode(error) === "EISDIR") {
+        throw new CorruptRecordError(
+          `Cannot read ${what}: "${path}" is a directory, not a record file; move it away ` +
+            "or delete it",
+          { path, cause: error },
+        );
+      }
+      throw ioError(`Cannot read ${what}`, path, error);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new CorruptRecordError(
+        `Cannot read ${what}: file "${path}" is not valid JSON ` +
+          `(${text.length === 0 ? "it is empty" : (error as Error).message}); ` +
+          "restore it from a backup or delete it",
+        { path, cause: error },
+      );
+    }
+    return decodeRecord(kind, json, what, path);
+  }
+
+  async #delete(kind: Kind, id: string): Promise<boolean> {
+    this.#assertConnected(`delete ${kind}`);
+    assertId(id, `Cannot delete ${kind}`);
+    const dir = join(this.dataDir, DIRS[kind]);
+    const path = join(dir, `${idToFileStem(id)}.json`);
+    return await this.#io(`Cannot delete ${kind} "${id}"`, path, async () => {
+      try {
+        await fs.unlink(path);
+      } catch (error) {
+        if (errorCode(error) === "ENOENT") return false;
+        throw error;
+      }
+      if (this.#fsync) await syncDir(dir);
+      return true;
+    });
+  }
+
+  /** Runs file-system work, turning unexpected failures into a `StorageError`. */
+  async #io<T>(action: string, path: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof StorageError) throw error;
+      throw ioError(action, path, error);
+    }
+  }
+
+  #assertConnected(action: string): void {
+    if (!this.#connected) {
+      throw new NotConnectedError(
+        `Cannot ${action}: the FileStorageAdapter for "${this.dataDir}" is not connected; ` +
+          "call connect() first",
+      );
+    }
+  }
+}
+
+function stringify(json: unknown): string {
+  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+function historyFileName(step: number, timestamp: Date): string {
+  return `${timestamp.getTime()}-${step}.json`;
+}
+
+function ioError(action: string, path: string, error: unknown): StorageError {
+  return new StorageError(
+    `${action}: ${describeIoError(error)} at "${path}"; check the file system (space, ` +
+      "permissions, that the data directory still exists) and try again",
+    { code: "IO", cause: error },
+  );
+}
+
+function describeIoError(error: unknown): string {
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return code === undefined || message.includes(code) ? message : `${code}: ${message}`;
+}

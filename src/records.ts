@@ -1,0 +1,193 @@
+/**
+ * The shape of each record kind: checked before every write, and again on every read.
+ *
+ * @module
+ */
+
+import { decodeValue, encodeValue, type JsonObject } from "./codec.ts";
+import { CorruptRecordError, ValidationError } from "./errors.ts";
+import { assertId } from "./ids.ts";
+import type { Execution, History, Program } from "./types.ts";
+
+/** The three record kinds. */
+export type RecordKind = "program" | "execution" | "history";
+
+/** The record type of each kind. */
+export interface RecordTypes {
+  program: Program;
+  execution: Execution;
+  history: History;
+}
+
+type FieldCheck = (value: unknown) => string | undefined;
+
+const isDate = (value: unknown): value is Date => value instanceof Date;
+const string: FieldCheck = (v) => typeof v === "string" ? undefined : "must be a string";
+const date: FieldCheck = (v) => isDate(v) ? undefined : "must be a Date";
+const optionalDate: FieldCheck = (v) => v === undefined ? undefined : date(v);
+const present: FieldCheck = (v) => v === undefined ? "is required" : undefined;
+const array: FieldCheck = (v) => Array.isArray(v) ? undefined : "must be an array";
+const object: FieldCheck = (v) =>
+  v !== null && typeof v === "object" && !Array.isArray(v) && !isDate(v)
+    ? undefined
+    : "must be a plain object";
+const finite: FieldCheck = (v) =>
+  typeof v === "number" && Number.isFinite(v) ? undefined : "must be a finite number";
+const step: FieldCheck = (v) =>
+  Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : "must be a non-negative safe integer";
+const state: FieldCheck = (v) =>
+  v === "ready" || v === "running" || v === "completed" || v === "error"
+    ? undefined
+    : 'must be one of "ready", "running", "completed", "error"';
+const strings: FieldCheck = (v) =>
+  Array.isArray(v) && v.every((line) => typeof line === "string")
+    ? undefined
+    : "must be an array of strings";
+const optionalString: FieldCheck = (v) => v === undefined ? undefined : string(v);
+
+const FIELDS: Record<RecordKind, Record<string, FieldCheck>> = {
+  program: {
+    name: string,
+    source: string,
+    bytecode: present,
+    created: date,
+    updated: optionalDate,
+  },
+  execution: {
+    programId: string,
+    state,
+    pc: finite,
+    stack: array,
+    variables: object,
+    output: strings,
+    error: optionalString,
+    created: date,
+    updated: optionalDate,
+  },
+  history: {
+    step,
+    pc: finite,
+    instruction: string,
+    stack: array,
+    variables: object,
+    timestamp: date,
+  },
+};
+
+/** The field holding the id a record is stored under. */
+export const KEY_FIELD: Record<RecordKind, "id" | "executionId"> = {
+  program: "id",
+  execution: "id",
+  history: "executionId",
+};
+
+/**
+ * Checks a record's shape and values and returns its JSON form.
+ *
+ * @param kind Which kind of record this is.
+ * @param record The record passed by the caller.
+ * @returns A fresh JSON object, sharing nothing with `record`.
+ * @throws {ValidationError} For an invalid id, a missing or mistyped field, or a value that
+ * cannot round-trip.
+ */
+export function encodeRecord(kind: RecordKind, record: unknown): JsonObject {
+  if (record === null || typeof record !== "object" || Array.isArray(record)) {
+    throw new ValidationError(
+      `Cannot save ${kind}: expected a ${kind} object, got ${describeType(record)}`,
+    );
+  }
+  const fields = record as Record<string, unknown>;
+  const keyField = KEY_FIELD[kind];
+  const id = fields[keyField];
+  assertId(id, `Cannot save ${kind}`, keyField);
+  const context = kind === "history"
+    ? `Cannot save history of execution "${id}" at step ${String(fields.step)}`
+    : `Cannot save ${kind} "${id}"`;
+  if (kind === "execution") assertId(fields.programId, context, "programId");
+  const problem = checkFields(kind, fields);
+  if (problem !== undefined) {
+    throw new ValidationError(`${context}: ${problem}; fix the ${kind} and save it again`);
+  }
+  return encodeValue(record, context, "") as JsonObject;
+}
+
+/**
+ * Turns a stored JSON form back into a record, checking its shape again.
+ *
+ * @param kind Which kind of record this is.
+ * @param json The parsed JSON.
+ * @param what Names what was being read, e.g. `program "p1"` or `programs`.
+ * @param path The file or document the record came from, for the error.
+ * @returns A fresh record.
+ * @throws {CorruptRecordError} When the JSON is not a valid record.
+ */
+export function decodeRecord<K extends RecordKind>(
+  kind: K,
+  json: unknown,
+  what: string,
+  path?: string,
+): RecordTypes[K] {
+  let problem: string | undefined;
+  let record: unknown;
+  try {
+    record = decodeValue(json);
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  if (problem === undefined) {
+    if (record === null || typeof record !== "object" || Array.isArray(record)) {
+      problem = `it holds ${describeType(record)}`;
+    } else {
+      const fields = record as Record<string, unknown>;
+      const id = fields[KEY_FIELD[kind]];
+      problem = typeof id === "string" && id.length > 0
+        ? checkFields(kind, fields)
+        : `field "${KEY_FIELD[kind]}" must be a non-empty string`;
+    }
+  }
+  if (problem !== undefined) {
+    const source = path === undefined ? "the stored record" : `file "${path}"`;
+    throw new CorruptRecordError(
+      `Cannot read ${what}: ${source} does not hold a valid ${kind} (${problem}); ` +
+        "restore it from a backup or delete it",
+      { path },
+    );
+  }
+  return record as RecordTypes[K];
+}
+
+function checkFields(kind: RecordKind, record: Record<string, unknown>): string | undefined {
+  for (const [field, check] of Object.entries(FIELDS[kind])) {
+    const problem = check(record[field]);
+    if (problem !== undefined) return `field "${field}" ${problem}`;
+  }
+  return undefined;
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/**
+ * Orders records by id in JavaScript string order (UTF-16 code units).
+ *
+ * @param a A record.
+ * @param b Another record.
+ * @returns A negative number, zero or a positive number, for `Array.prototype.sort`.
+ */
+export function compareIds(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * Orders history entries by step, then by timestamp.
+ *
+ * @param a A history entry.
+ * @param b Another history entry.
+ * @returns A negative number, zero or a positive number, for `Array.prototype.sort`.
+ */
+export function compareHistory(a: History, b: History): number {
+  return a.step - b.step || a.timestamp.getTime() - b.timestamp.getTime();
+}
