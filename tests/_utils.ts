@@ -1,0 +1,74 @@
+// Helpers shared by the project's own tests.
+
+import type { Execution, History, Program } from "../mod.ts";
+
+/** A valid program; `overrides` replace or add fields. */
+export function makeProgram(overrides: Partial<Program> & Record<string, unknown> = {}): Program {
+  return {
+    id: "p1",
+    name: "Program",
+    source: "PUSH 1\nPRINT",
+    bytecode: [{ op: "PUSH", arg: 1 }, { op: "PRINT" }],
+    created: new Date("2026-01-02T03:04:05.678Z"),
+    ...overrides,
+  };
+}
+
+/** A valid execution; `overrides` replace or add fields. */
+export function makeExecution(
+  overrides: Partial<Execution> & Record<string, unknown> = {},
+): Execution {
+  return {
+    id: "e1",
+    programId: "p1",
+    state: "running",
+    pc: 1,
+    stack: [1],
+    variables: { x: 1 },
+    output: ["hello"],
+    created: new Date("2026-01-02T03:04:05.678Z"),
+    ...overrides,
+  };
+}
+
+/** A valid history entry; `overrides` replace or add fields. */
+export function makeHistory(overrides: Partial<History> & Record<string, unknown> = {}): History {
+  return {
+    executionId: "e1",
+    step: 0,
+    pc: 0,
+    instruction: "PUSH 1",
+    stack: [1],
+    variables: {},
+    timestamp: new Date("2026-01-02T03:04:05.678Z"),
+    ...overrides,
+  };
+}
+
+/** Runs `fn` with a fresh temp directory, removed afterwards. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "cvm-storage-test-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Every path under `dir` (relative), with file contents, for before/after comparisons. */
+export async function snapshotDir(dir: string): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  const walk = async (sub: string): Promise<void> => {
+    for await (const entry of Deno.readDir(`${dir}/${sub}`)) {
+      const rel = sub === "" ? entry.name : `${sub}/${entry.name}`;
+      if (entry.isDirectory) {
+        out.set(`${rel}/`, null);
+        await walk(rel);
+      } else {
+        out.set(rel, await Deno.readTextFile(`${dir}/${rel}`));
+      }
+    }
+  };
+  await walk("");
+  return out;
+}
