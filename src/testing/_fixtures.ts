@@ -1,0 +1,454 @@
+/**
+ * Records, values and ids the compliance cases share.
+ *
+ * @module
+ */
+
+import type { Execution, History, Program } from "../types.ts";
+import { hasOwn } from "./_assert.ts";
+
+/** A fixed instant, so failures are reproducible. */
+export const T0 = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+
+/** A fresh `Date` `offset` milliseconds after {@linkcode T0}. */
+export function at(offset = 0): Date {
+  return new Date(T0 + offset);
+}
+
+/** A valid program; `fields` are added or replace the defaults. */
+export function makeProgram(id: string, fields: Record<string, unknown> = {}): Program {
+  return {
+    id,
+    name: `Program ${id}`,
+    source: 'let x = 1\nprint("x is " + x)',
+    bytecode: [{ op: "PUSH", arg: 1 }, { op: "STORE", arg: "x" }, { op: "PRINT" }],
+    created: at(),
+    ...fields,
+  } as unknown as Program;
+}
+
+/** A valid execution; `fields` are added or replace the defaults. */
+export function makeExecution(
+  id: string,
+  programId = "p1",
+  fields: Record<string, unknown> = {},
+): Execution {
+  return {
+    id,
+    programId,
+    state: "running",
+    pc: 2,
+    stack: [1, "two"],
+    variables: { x: 1 },
+    output: ["x is 1"],
+    created: at(),
+    ...fields,
+  } as unknown as Execution;
+}
+
+/** A valid history entry at `step`; its timestamp is `step` ms after `T0` by default. */
+export function makeHistory(
+  executionId: string,
+  step: number,
+  fields: Record<string, unknown> = {},
+): History {
+  return {
+    executionId,
+    step,
+    pc: step,
+    instruction: "PUSH",
+    stack: [step],
+    variables: { step },
+    timestamp: at(step),
+    ...fields,
+  } as unknown as History;
+}
+
+/**
+ * Deep copy of plain data with `Date`s, arrays, holes and `"__proto__"` own keys kept, and
+ * object properties holding `undefined` dropped: the value a correct adapter returns for
+ * `value`. Objects that are not plain data are kept by reference.
+ */
+export function expected<T>(value: T): T {
+  return copy(value, new Map()) as T;
+}
+
+function copy(value: unknown, copies: Map<object, unknown>): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const done = copies.get(value);
+  if (done !== undefined) return done;
+  if (value instanceof Date) return new Date(value.getTime());
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    copies.set(value, out);
+    for (let i = 0; i < value.length; i++) {
+      if (hasOwn(value, i)) out[i] = copy(value[i], copies);
+    }
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== null && proto !== Object.prototype) return value;
+  const out: Record<string, unknown> = {};
+  copies.set(value, out);
+  for (const key of Object.keys(value)) {
+    const item = (Object.getOwnPropertyDescriptor(value, key) as PropertyDescriptor).value;
+    if (item === undefined) continue;
+    Object.defineProperty(out, key, {
+      value: copy(item, copies),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+/** An object with own `key` set to `value`, even for `"__proto__"`. */
+export function withKey(key: string, value: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  Object.defineProperty(out, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+  return out;
+}
+
+/** JavaScript string order (UTF-16 code units), the order lists are sorted in. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A copy of `items` in a fixed, scrambled order. */
+export function shuffled<T>(items: readonly T[], seed = 1): T[] {
+  const out = [...items];
+  let state = seed >>> 0 || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    // xorshift32: deterministic, so a failing order can be reproduced.
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** Ids every adapter must store as distinct records, read back and list exactly. */
+export const HARD_IDS: readonly string[] = [
+  ...new Set([
+    // Plain ids.
+    "p1",
+    "a",
+    "a-b_c.d",
+    "0",
+    "1",
+    "10",
+    "2",
+    "00",
+    "-1",
+    "1e3",
+    // Paths and traversal.
+    "/",
+    "//",
+    "/a",
+    "a/",
+    "a/b",
+    "a/../b",
+    "../a",
+    "./a",
+    ".",
+    "..",
+    "...",
+    ".a",
+    "a.",
+    "a..",
+    "a..b",
+    "\\",
+    "\\\\",
+    "a\\b",
+    "..\\a",
+    "C:",
+    "C:\\x",
+    "c:x",
+    "\\\\?\\C:\\x",
+    "~",
+    "~/x",
+    "$HOME",
+    // Whitespace and control characters.
+    " ",
+    "  ",
+    " a",
+    "a ",
+    "trailing ",
+    "trailing.",
+    "trailing. ",
+    "a b",
+    "\t",
+    "\n",
+    "\r\n",
+    "\u0000",
+    "a\u0000b",
+    "\u0001",
+    "\u001f",
+    "\u007f",
+    "\u00a0",
+    "\u2028",
+    "\u3000",
+    "\u200b",
+    "\u200d",
+    "\ufeff",
+    // Characters Windows forbids in names.
+    "<",
+    ">",
+    ":",
+    '"',
+    "|",
+    "?",
+    "*",
+    "a:b",
+    "a*b?",
+    // Windows device names, in any case and with extensions.
+    "CON",
+    "con",
+    "Con",
+    "NUL",
+    "nul",
+    "nul.txt",
+    "NUL ",
+    "aux",
+    "AUX.json",
+    "prn",
+    "COM1",
+    "com1",
+    "COM9",
+    "COM\u00b9",
+    "LPT1",
+    "LPT9",
+    "lpt1.log",
+    "LPT\u00b2",
+    "CONIN$",
+    "CONOUT$",
+    "CLOCK$",
+    // Names an implementation might use for itself.
+    "programs",
+    "executions",
+    "history",
+    "tmp",
+    ".tmp",
+    "x.tmp",
+    ".x.tmp",
+    "x.json",
+    "x.json.tmp",
+    ".json",
+    "~x",
+    "x~",
+    ".#x",
+    "_id",
+    "$where",
+    "$ne",
+    "$",
+    "{}",
+    "[]",
+    ".*",
+    "^",
+    "a|b",
+    "(",
+    "[",
+    "a+b",
+    "%",
+    "%25",
+    "%2F",
+    "%2f",
+    "a%2Fb",
+    "a%2fb",
+    "a%252Fb",
+    "a~2Fb",
+    "a_2Fb",
+    "a=2Fb",
+    "a!2Fb",
+    "a+2Fb",
+    "a@2Fb",
+    "%41",
+    "A",
+    "_",
+    "__",
+    "-",
+    "+",
+    "=",
+    "!",
+    "#",
+    "'",
+    "@",
+    "&",
+    ",",
+    ";",
+    // Property names of Object.prototype.
+    "__proto__",
+    "constructor",
+    "prototype",
+    "toString",
+    "valueOf",
+    "hasOwnProperty",
+    "__defineGetter__",
+    "null",
+    "undefined",
+    "true",
+    "NaN",
+    // Case.
+    "ABC",
+    "abc",
+    "Abc",
+    "aBC",
+    // Unicode, normalization and case folding.
+    "\u00e9",
+    "e\u0301",
+    "\u00c5",
+    "\u212b",
+    "A\u030a",
+    "\u2126",
+    "\u03a9",
+    "\u212a",
+    "K",
+    "k",
+    "\u00df",
+    "\u1e9e",
+    "SS",
+    "ss",
+    "\ufb00",
+    "ff",
+    "\u0130",
+    "i\u0307",
+    "\uff0f",
+    "\u2215",
+    "\u{1f600}",
+    "\u{1f468}\u200d\u{1f469}\u200d\u{1f467}",
+    "\u{1d49c}",
+    "\u4e2d\u6587",
+    "\ud55c\uad6d\uc5b4",
+    "\u05e2\u05d1\u05e8\u05d9\u05ea",
+    "\u202e",
+    "\ufffd",
+    "\uffff",
+    "\ue000",
+    // Long ids, up to the limit of 256 UTF-16 code units.
+    "x".repeat(255),
+    "x".repeat(256),
+    `${"y".repeat(200)}a`,
+    `${"y".repeat(200)}b`,
+    `${"y".repeat(200)}A`,
+    `${"y".repeat(255)}a`,
+    `${"y".repeat(255)}b`,
+    `${"y".repeat(255)}/`,
+    `${"y".repeat(254)}..`,
+    "\u{1f600}".repeat(128),
+    `${"\u{1f600}".repeat(127)}a`,
+    `${"\u{1f600}".repeat(127)}b`,
+    "\u00e9".repeat(256),
+    "\u4e2d".repeat(256),
+    `${"/".repeat(255)}a`,
+    `${"CON".repeat(85)}.`,
+  ]),
+];
+
+/** One kind of value that cannot round-trip, built fresh for every use. */
+export interface Unstorable {
+  /** What the value is. */
+  label: string;
+  /** Builds the value. */
+  make(): unknown;
+}
+
+class Point {
+  x: number;
+  y: number;
+  constructor(x: number, y: number) {
+    this.x = x;
+    this.y = y;
+  }
+}
+
+/** Values that cannot round-trip, wherever they occur in a record. */
+export const UNSTORABLE: readonly Unstorable[] = [
+  { label: "a function", make: () => function named() {} },
+  { label: "an arrow function", make: () => () => 1 },
+  { label: "a symbol", make: () => Symbol("s") },
+  { label: "a BigInt", make: () => BigInt(1) },
+  { label: "NaN", make: () => NaN },
+  { label: "Infinity", make: () => Infinity },
+  { label: "-Infinity", make: () => -Infinity },
+  { label: "an array holding undefined", make: () => [1, undefined, 3] },
+  {
+    label: "a sparse array",
+    make: () => {
+      const array: unknown[] = [1];
+      array[2] = 3;
+      return array;
+    },
+  },
+  { label: "an array of holes", make: () => new Array(3) },
+  { label: "a Map", make: () => new Map([["a", 1]]) },
+  { label: "a Set", make: () => new Set([1]) },
+  { label: "a RegExp", make: () => /a+/g },
+  { label: "a class instance", make: () => new Point(1, 2) },
+  { label: "an instance of an empty class", make: () => new (class Empty {})() },
+  { label: "an object with a custom prototype", make: () => Object.create({ inherited: 1 }) },
+  { label: "an Error", make: () => new Error("boom") },
+  { label: "a Uint8Array", make: () => new Uint8Array([1, 2]) },
+  { label: "a boxed string", make: () => Object("text") },
+  { label: "a boxed number", make: () => Object(1) },
+  { label: "a Promise", make: () => Promise.resolve(1) },
+  { label: "an object with a toJSON method", make: () => ({ toJSON: () => "x" }) },
+  { label: "an invalid Date", make: () => new Date(NaN) },
+  {
+    label: "a circular object",
+    make: () => {
+      const object: Record<string, unknown> = { a: 1 };
+      object.self = object;
+      return object;
+    },
+  },
+  {
+    label: "a circular array",
+    make: () => {
+      const array: unknown[] = [1];
+      array.push(array);
+      return array;
+    },
+  },
+  {
+    label: "an indirectly circular structure",
+    make: () => {
+      const list: unknown[] = [];
+      const root = { a: { b: list } };
+      list.push({ back: root });
+      return root;
+    },
+  },
+  { label: "a string with a lone high surrogate", make: () => "a\ud800" },
+  { label: "a string with a lone low surrogate", make: () => "\udc00b" },
+  { label: "a string with surrogates in the wrong order", make: () => "\ude00\ud83d" },
+  { label: "an object with a lone surrogate key", make: () => withKey("\ud800", 1) },
+  { label: "an object with a lone low surrogate in a key", make: () => withKey("key\udfff", "v") },
+];
+
+/** Ids every method must reject with `ValidationError`. */
+export const INVALID_IDS: readonly { label: string; id: unknown }[] = [
+  { label: "undefined", id: undefined },
+  { label: "null", id: null },
+  { label: "a number", id: 42 },
+  { label: "a boolean", id: true },
+  { label: "an object", id: { id: "p1" } },
+  { label: "an array", id: ["p1"] },
+  { label: "a boxed string", id: Object("p1") },
+  { label: "a symbol", id: Symbol("p1") },
+  { label: "the empty string", id: "" },
+  { label: "257 code units", id: "x".repeat(257) },
+  { label: "257 code units, with astral characters", id: `${"\u{1f600}".repeat(128)}a` },
+  { label: "a lone high surrogate", id: "\ud800" },
+  { label: "a lone low surrogate", id: "a\udc00b" },
+  { label: "a high surrogate at the end", id: "abc\ud83d" },
+  { label: "surrogates in the wrong order", id: "\ude00\ud83d" },
+];
