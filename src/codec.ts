@@ -44,7 +44,8 @@ export function encodeValue(value: unknown, context: string, path: string): Json
         return value;
       case "number":
         if (!Number.isFinite(value)) fail(describe(path), `is ${value}`);
-        return value;
+        // JSON has no -0: store 0, so that every backend returns the same number.
+        return value === 0 ? 0 : value;
       case "boolean":
         return value;
       case "undefined":

@@ -6,7 +6,7 @@
 
 import { decodeValue, encodeValue, type JsonObject } from "./codec.ts";
 import { CorruptRecordError, ValidationError } from "./errors.ts";
-import { assertId } from "./ids.ts";
+import { assertId, MAX_ID_LENGTH } from "./ids.ts";
 import type { Execution, History, Program } from "./types.ts";
 
 /** The three record kinds. */
@@ -91,6 +91,25 @@ export const KEY_FIELD: Record<RecordKind, "id" | "executionId"> = {
  * cannot round-trip.
  */
 export function encodeRecord(kind: RecordKind, record: unknown): JsonObject {
+  return checkRecord(kind, record).json;
+}
+
+/**
+ * Checks a record's shape and values and returns its JSON form together with the checked
+ * copy it was made from. Take the id (and a history entry's key) from `record`, not from
+ * the caller's object, which a getter or proxy could make answer differently.
+ *
+ * @param kind Which kind of record this is.
+ * @param record The record passed by the caller.
+ * @returns The JSON form and a fresh record decoded from it; neither shares anything with
+ * the caller's object.
+ * @throws {ValidationError} For an invalid id, a missing or mistyped field, or a value that
+ * cannot round-trip.
+ */
+export function checkRecord<K extends RecordKind>(
+  kind: K,
+  record: unknown,
+): { json: JsonObject; record: RecordTypes[K] } {
   if (record === null || typeof record !== "object" || Array.isArray(record)) {
     throw new ValidationError(
       `Cannot save ${kind}: expected a ${kind} object, got ${describeType(record)}`,
@@ -103,12 +122,28 @@ export function encodeRecord(kind: RecordKind, record: unknown): JsonObject {
   const context = kind === "history"
     ? `Cannot save history of execution "${id}" at step ${String(fields.step)}`
     : `Cannot save ${kind} "${id}"`;
-  if (kind === "execution") assertId(fields.programId, context, "programId");
+  const programId = fields.programId;
+  if (kind === "execution") assertId(programId, context, "programId");
   const problem = checkFields(kind, fields);
   if (problem !== undefined) {
     throw new ValidationError(`${context}: ${problem}; fix the ${kind} and save it again`);
   }
-  return encodeValue(record, context, "") as JsonObject;
+  const json = encodeValue(record, context, "") as JsonObject;
+  // Check again what will be stored: encoding reads each enumerable property once more, so
+  // a non-enumerable field, a getter or a proxy could otherwise slip past the checks above
+  // and store a record that reads back as corrupt.
+  const stored = decodeValue(json) as Record<string, unknown>;
+  const again = stored[keyField] !== id
+    ? `field "${keyField}" is not an enumerable own property, or changed while it was read`
+    : (kind === "execution" && stored.programId !== programId)
+    ? 'field "programId" is not an enumerable own property, or changed while it was read'
+    : checkFields(kind, stored);
+  if (again !== undefined) {
+    throw new ValidationError(
+      `${context}: ${again}; pass a plain object whose fields are plain data properties`,
+    );
+  }
+  return { json, record: stored as unknown as RecordTypes[K] };
 }
 
 /**
@@ -140,9 +175,10 @@ export function decodeRecord<K extends RecordKind>(
     } else {
       const fields = record as Record<string, unknown>;
       const id = fields[KEY_FIELD[kind]];
-      problem = typeof id === "string" && id.length > 0
+      problem = isValidId(id)
         ? checkFields(kind, fields)
-        : `field "${KEY_FIELD[kind]}" must be a non-empty string`;
+        : `field "${KEY_FIELD[kind]}" must be a non-empty, well-formed string of at most ` +
+          `${MAX_ID_LENGTH} UTF-16 code units`;
     }
   }
   if (problem !== undefined) {
@@ -162,6 +198,11 @@ function checkFields(kind: RecordKind, record: Record<string, unknown>): string 
     if (problem !== undefined) return `field "${field}" ${problem}`;
   }
   return undefined;
+}
+
+function isValidId(id: unknown): boolean {
+  return typeof id === "string" && id.length > 0 && id.length <= MAX_ID_LENGTH &&
+    id.isWellFormed();
 }
 
 function describeType(value: unknown): string {
