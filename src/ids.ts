@@ -20,7 +20,9 @@ export const MAX_ID_LENGTH = 256;
  * 256 UTF-16 code units.
  */
 export function assertId(id: unknown, context: string, field = "id"): asserts id is string {
-  const problem = typeof id !== "string"
+  const problem = id === undefined
+    ? "is missing"
+    : typeof id !== "string"
     ? `is ${typeof id === "object" ? (id === null ? "null" : "an object") : `a ${typeof id}`}`
     : id.length === 0
     ? "is empty"

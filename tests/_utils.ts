@@ -72,3 +72,13 @@ export async function snapshotDir(dir: string): Promise<Map<string, string | nul
   await walk("");
   return out;
 }
+
+/**
+ * Like `Promise.all`, but waits for every promise before throwing the first failure, so
+ * that no write is still running when a test's temp directory is removed.
+ */
+export async function allSettled<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  for (const result of results) if (result.status === "rejected") throw result.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
+}

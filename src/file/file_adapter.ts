@@ -15,10 +15,10 @@ import {
 } from "../errors.ts";
 import { assertId, idToFileStem } from "../ids.ts";
 import {
+  checkRecord,
   compareHistory,
   compareIds,
   decodeRecord,
-  encodeRecord,
   type RecordTypes,
 } from "../records.ts";
 import type { Execution, ExecutionFilter, History, Program, StorageAdapter } from "../types.ts";
@@ -125,7 +125,15 @@ export class FileStorageAdapter implements StorageAdapter {
     try {
       await fs.mkdir(this.dataDir, { recursive: true, mode: 0o700 });
       for (const dir of Object.values(DIRS)) {
-        await makeDir(join(this.dataDir, dir), this.dataDir, this.#fsync);
+        const path = join(this.dataDir, dir);
+        // A file in a directory's place would otherwise only fail later, on every call.
+        if (
+          !await makeDir(path, this.dataDir, this.#fsync) && !(await fs.stat(path)).isDirectory()
+        ) {
+          throw Object.assign(new Error(`"${path}" is a file, not a directory`), {
+            code: "ENOTDIR",
+          });
+        }
       }
       await removeStaleTemps(join(this.dataDir, DIRS.program));
       await removeStaleTemps(join(this.dataDir, DIRS.execution));
@@ -221,8 +229,9 @@ export class FileStorageAdapter implements StorageAdapter {
    */
   async saveHistory(history: History): Promise<void> {
     this.#assertConnected("save history");
-    const text = stringify(encodeRecord("history", history));
-    const { executionId, step, timestamp } = history;
+    const checked = checkRecord("history", history);
+    const text = stringify(checked.json);
+    const { executionId, step, timestamp } = checked.record;
     const what = `history of execution "${executionId}" at step ${step}`;
     const root = join(this.dataDir, DIRS.history);
     const dir = join(root, idToFileStem(executionId));
@@ -343,10 +352,12 @@ export class FileStorageAdapter implements StorageAdapter {
 
   async #save(kind: Kind, record: Program | Execution): Promise<void> {
     this.#assertConnected(`save ${kind}`);
-    const text = stringify(encodeRecord(kind, record));
+    const checked = checkRecord(kind, record);
+    const text = stringify(checked.json);
+    const { id } = checked.record;
     const dir = join(this.dataDir, DIRS[kind]);
-    const name = `${idToFileStem(record.id)}.json`;
-    await this.#io(`Cannot save ${kind} "${record.id}"`, join(dir, name), async () => {
+    const name = `${idToFileStem(id)}.json`;
+    await this.#io(`Cannot save ${kind} "${id}"`, join(dir, name), async () => {
       await writeAtomic(dir, name, text, { placement: "replace", fsync: this.#fsync });
     });
   }
