@@ -82,19 +82,6 @@ export const KEY_FIELD: Record<RecordKind, "id" | "executionId"> = {
 };
 
 /**
- * Checks a record's shape and values and returns its JSON form.
- *
- * @param kind Which kind of record this is.
- * @param record The record passed by the caller.
- * @returns A fresh JSON object, sharing nothing with `record`.
- * @throws {ValidationError} For an invalid id, a missing or mistyped field, or a value that
- * cannot round-trip.
- */
-export function encodeRecord(kind: RecordKind, record: unknown): JsonObject {
-  return checkRecord(kind, record).json;
-}
-
-/**
  * Checks a record's shape and values and returns its JSON form together with the checked
  * copy it was made from. Take the id (and a history entry's key) from `record`, not from
  * the caller's object, which a getter or proxy could make answer differently.

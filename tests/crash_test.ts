@@ -548,11 +548,8 @@ Deno.test("FileStorageAdapter.deleteProgram() and deleteExecution() fsync the di
   });
 });
 
-// Ignored until src/file/_atomic.ts makeDir() fsyncs the parent when the directory already
-// exists (a writer killed between mkdir and its fsync leaves one that is not durable).
 Deno.test({
   name: "FileStorageAdapter.saveHistory() makes durable a history directory a killed writer left",
-  ignore: true,
   async fn() {
     await withTempDir(async (dir) => {
       const storage = new FileStorageAdapter(dir);
@@ -572,14 +569,13 @@ Deno.test({
   },
 });
 
-// Ignored until connect() can tell a dead writer under Deno with only --allow-read and
-// --allow-write: there, stat("/proc/<pid>") needs --allow-all and process.kill() needs
-// --allow-run, so src/file/_atomic.ts isAlive() answers "cannot tell" and the leftovers stay
-// for an hour.
+// With only --allow-read and --allow-write, Deno can tell neither whether a process is
+// alive (/proc needs --allow-all, process.kill() --allow-run) so a dead writer's fresh temp
+// file stays, invisible, until it is ten minutes old.
 Deno.test({
   name:
-    "FileStorageAdapter.connect() removes a dead writer's temp files with only read and write permissions",
-  ignore: true,
+    "FileStorageAdapter.connect() removes old temp files of writers it cannot check, with only read and write permissions",
+  ignore: !canSpawn,
   async fn() {
     await withTempDir(async (dir) => {
       // A process that has exited and been waited for: its pid is dead.
@@ -587,23 +583,25 @@ Deno.test({
       const { status, stderr } = await first.finish();
       assert(status.success, stderr);
       const pid = first.child.pid;
+      const fresh = join("programs", `.cvm-${pid}-00000000000000ff.tmp`);
       const temp = join("executions", `.cvm-${pid}-0123456789abcdef.tmp`);
       const doomed = join("history", `.cvm-${pid}-fedcba9876543210.del`);
+      await Deno.writeTextFile(join(dir, fresh), "{");
       await Deno.writeTextFile(join(dir, temp), "{");
       await Deno.mkdir(join(dir, doomed, "nested"), { recursive: true });
+      const old = new Date(Date.now() - 11 * 60 * 1000);
+      await Deno.utime(join(dir, temp), old, old);
+      await Deno.utime(join(dir, doomed), old, old);
       const second = spawnWorker("connector.ts", [dir]);
       const result = await second.finish();
       assert(result.status.success, result.stderr);
-      assertEquals(await findTemps(dir), []);
+      assertEquals(await findTemps(dir), [fresh]);
     });
   },
 });
 
-// Ignored until connect() fsyncs the parent of a data directory it creates (src/file/
-// file_adapter.ts creates it with mkdir({ recursive: true }) and never fsyncs its parent).
 Deno.test({
   name: "FileStorageAdapter.connect() makes a data directory it creates durable",
-  ignore: true,
   async fn() {
     await withTempDir(async (dir) => {
       const dataDir = join(dir, "new", "data");

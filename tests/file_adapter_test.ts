@@ -238,7 +238,7 @@ async function removedByConnect(dir: string): Promise<string[]> {
 
 const TWO_HOURS = 2 * 60 * 60 * 1000;
 
-Deno.test("FileStorageAdapter.connect() removes hour-old temp files and keeps everything else", async () => {
+Deno.test("FileStorageAdapter.connect() removes old temp files and keeps everything else", async () => {
   await withTempDir(async (dir) => {
     const first = new FileStorageAdapter(dir);
     await first.connect();
@@ -250,21 +250,21 @@ Deno.test("FileStorageAdapter.connect() removes hour-old temp files and keeps ev
       join("executions", tempFileName(DEAD_PID)),
       join("history", tempFileName(DEAD_PID)),
       join("history", "e1", tempFileName(DEAD_PID)),
-      join("programs", tempFileName(Deno.pid)),
     ];
     for (const rel of stale) await plant(dir, rel, TWO_HOURS);
+    // This process writes none of these now: they are left over, however fresh.
+    const ours = [
+      join("programs", tempFileName(Deno.pid)),
+      join("history", "e1", tempFileName(Deno.pid)),
+    ];
+    for (const rel of ours) await plant(dir, rel);
+    stale.push(...ours);
     // A history directory whose deletion was cut short.
     const deleting = join("history", `.cvm-${DEAD_PID}-0123456789abcdef.del`);
     await Deno.mkdir(join(dir, deleting));
     await plant(dir, join(deleting, "1-1.json"));
     const then = new Date(Date.now() - TWO_HOURS);
     await Deno.utime(join(dir, deleting), then, then);
-    // A write of this process may be under way: never removed while fresh.
-    const inFlight = [
-      join("programs", tempFileName(Deno.pid)),
-      join("history", "e1", tempFileName(Deno.pid)),
-    ];
-    for (const rel of inFlight) await plant(dir, rel);
     // Not temp files at all, however old.
     const unrelated = [
       join("programs", "notes.txt"),
@@ -314,13 +314,39 @@ Deno.test({
       // pid 1 is alive, and this process is too.
       await plant(dir, join("executions", tempFileName(1)));
       await plant(dir, join("history", `.cvm-1-0123456789abcdef.del`));
-      await plant(dir, join("programs", tempFileName(Deno.pid)));
       assertEquals(
         await removedByConnect(dir),
         [...dead, `${deleting}/`].sort(),
       );
     });
   },
+});
+
+Deno.test("FileStorageAdapter.connect() leaves alone the temp file of a write under way", async () => {
+  await withAdapter(async (storage, dir) => {
+    const rename = fs.rename;
+    const { promise: renaming, resolve: startedRenaming } = Promise.withResolvers<void>();
+    const { promise: release, resolve: letRename } = Promise.withResolvers<void>();
+    fs.rename = async (...args: Parameters<typeof rename>) => {
+      startedRenaming();
+      await release;
+      return await rename(...args);
+    };
+    try {
+      const saving = storage.saveProgram(makeProgram());
+      await renaming;
+      const temps = (await tree(join(dir, "programs"))).filter((name) => name.startsWith("."));
+      assertEquals(temps.length, 1);
+      assertEquals(await removedByConnect(dir), []);
+      letRename();
+      await saving;
+      assertEquals(await storage.getProgram("p1"), makeProgram());
+      assertEquals(await tree(join(dir, "programs")), ["p1.json"]);
+    } finally {
+      letRename();
+      fs.rename = rename;
+    }
+  });
 });
 
 Deno.test("FileStorageAdapter never shows temp files through a read or a list", async () => {

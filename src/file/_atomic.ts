@@ -20,6 +20,17 @@ export function isTempName(name: string): boolean {
   return TEMP.test(name);
 }
 
+const IN_FLIGHT = Symbol.for("@cvm/storage/in-flight-temp-files");
+
+/**
+ * The temp files this process is writing right now, which `connect` must leave alone.
+ * Kept on `globalThis` so that two copies of this module in one process share it.
+ */
+function inFlight(): Set<string> {
+  const global = globalThis as { [IN_FLIGHT]?: Set<string> };
+  return global[IN_FLIGHT] ??= new Set();
+}
+
 /** How a new file is put in place. */
 export type Placement = "replace" | "create";
 
@@ -37,6 +48,7 @@ export async function writeAtomic(
   const temp = join(dir, tempName("tmp"));
   const target = join(dir, name);
   let moved = false;
+  inFlight().add(temp);
   try {
     const handle = await fs.open(temp, "wx", 0o600);
     try {
@@ -55,6 +67,7 @@ export async function writeAtomic(
     // A link leaves the temp name behind, and so does a failure: remove it. If that
     // fails too, `connect` removes it later; it is invisible to readers meanwhile.
     if (!moved) await fs.unlink(temp).catch(() => {});
+    inFlight().delete(temp);
   }
   if (options.fsync) await syncDir(dir);
 }
@@ -79,27 +92,31 @@ export async function syncDir(dir: string): Promise<void> {
 }
 
 /**
- * Creates `dir` (its parent must exist) and makes the creation durable.
- * Returns `false` if it already existed.
+ * Creates `dir` with mode `0700`; its parent must exist. Returns `false` if it already
+ * existed. The caller makes the creation durable by syncing the parent.
  */
-export async function makeDir(dir: string, parent: string, sync: boolean): Promise<boolean> {
+export async function makeDir(dir: string): Promise<boolean> {
   try {
     await fs.mkdir(dir, { mode: 0o700 });
+    return true;
   } catch (error) {
     if (errorCode(error) === "EEXIST") return false;
     throw error;
   }
-  if (sync) await syncDir(parent);
-  return true;
 }
 
-/** Temp files of this process younger than this may belong to a write in progress. */
-const STALE_AFTER_MS = 60 * 60 * 1000;
+/**
+ * A leftover of another process that is alive, or may be, is removed once it is this old:
+ * no write takes that long between creating its temp file and moving it into place. If
+ * one did, its move fails with an error; nothing acknowledged is lost.
+ */
+const STALE_AFTER_MS = 10 * 60 * 1000;
 
 /**
  * Removes the temp files and half-deleted directories in `dir` left by writers that died.
- * A leftover is removed when its process is gone, or, where that cannot be told (no
- * permission, or the process is this one), when it is older than an hour.
+ * A leftover of this process is removed unless a write is using it; one of another
+ * process, when that process is gone or, where that cannot be told (Deno without
+ * `--allow-run`), once it is ten minutes old.
  */
 export async function removeStaleTemps(dir: string): Promise<void> {
   let names: string[];
@@ -114,13 +131,17 @@ export async function removeStaleTemps(dir: string): Promise<void> {
     if (match === null) continue;
     const path = join(dir, name);
     const pid = Number(match[1]);
-    let stale = pid !== process.pid && (await isAlive(pid)) === false;
-    if (!stale) {
-      const info = await fs.stat(path).catch(() => undefined);
-      stale = info !== undefined && Date.now() - info.mtimeMs > STALE_AFTER_MS;
-    }
+    const stale = pid === process.pid
+      ? !inFlight().has(path)
+      : (await isAlive(pid)) === false || (await ageMs(path)) > STALE_AFTER_MS;
     if (stale) await fs.rm(path, { recursive: true, force: true });
   }
+}
+
+/** How long ago `path` was last modified; 0 if it is gone. */
+async function ageMs(path: string): Promise<number> {
+  const info = await fs.stat(path).catch(() => undefined);
+  return info === undefined ? 0 : Date.now() - info.mtimeMs;
 }
 
 /** Whether process `pid` runs on this machine; `undefined` if that cannot be told. */

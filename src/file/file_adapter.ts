@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import {
   ConfigError,
   ConflictError,
@@ -89,6 +89,8 @@ export class FileStorageAdapter implements StorageAdapter {
   readonly #fsync: boolean;
   #connected = false;
   #connecting: Promise<void> | undefined;
+  /** Directories whose entry in their parent this adapter has made durable. */
+  readonly #durableDirs = new Set<string>();
 
   /**
    * Creates an unconnected adapter. Nothing is touched until `connect()`.
@@ -123,13 +125,20 @@ export class FileStorageAdapter implements StorageAdapter {
 
   async #open(): Promise<void> {
     try {
-      await fs.mkdir(this.dataDir, { recursive: true, mode: 0o700 });
+      const first = await fs.mkdir(this.dataDir, { recursive: true, mode: 0o700 });
+      if (first !== undefined && this.#fsync) {
+        // Make each directory mkdir created durable, from the data directory up.
+        for (let made = this.dataDir;; made = dirname(made)) {
+          await syncDir(dirname(made));
+          if (made === first || dirname(made) === made) break;
+        }
+      }
+      this.#durableDirs.clear();
       for (const dir of Object.values(DIRS)) {
         const path = join(this.dataDir, dir);
+        await this.#ensureDir(path, this.dataDir);
         // A file in a directory's place would otherwise only fail later, on every call.
-        if (
-          !await makeDir(path, this.dataDir, this.#fsync) && !(await fs.stat(path)).isDirectory()
-        ) {
+        if (!(await fs.stat(path)).isDirectory()) {
           throw Object.assign(new Error(`"${path}" is a file, not a directory`), {
             code: "ENOTDIR",
           });
@@ -237,7 +246,7 @@ export class FileStorageAdapter implements StorageAdapter {
     const dir = join(root, idToFileStem(executionId));
     const name = historyFileName(step, timestamp);
     await this.#io(`Cannot save ${what}`, join(dir, name), async () => {
-      await makeDir(dir, root, this.#fsync);
+      await this.#ensureDir(dir, root);
       try {
         await writeAtomic(dir, name, text, { placement: "create", fsync: this.#fsync });
       } catch (error) {
@@ -348,6 +357,17 @@ export class FileStorageAdapter implements StorageAdapter {
       await fs.rm(doomed, { recursive: true, force: true });
     });
     return existed;
+  }
+
+  /**
+   * Creates `dir` in `parent` if needed, and makes its entry durable: always when it was
+   * just created, and once per connection when it already existed, since a writer that
+   * died may have created it without syncing `parent`.
+   */
+  async #ensureDir(dir: string, parent: string): Promise<void> {
+    const created = await makeDir(dir);
+    if (this.#fsync && (created || !this.#durableDirs.has(dir))) await syncDir(parent);
+    this.#durableDirs.add(dir);
   }
 
   async #save(kind: Kind, record: Program | Execution): Promise<void> {

@@ -8,10 +8,10 @@ import type { JsonObject } from "../codec.ts";
 import { ConflictError, NotConnectedError } from "../errors.ts";
 import { assertId } from "../ids.ts";
 import {
+  checkRecord,
   compareHistory,
   compareIds,
   decodeRecord,
-  encodeRecord,
   type RecordTypes,
 } from "../records.ts";
 import type { Execution, ExecutionFilter, History, Program, StorageAdapter } from "../types.ts";
@@ -81,8 +81,8 @@ export class MemoryStorageAdapter implements StorageAdapter {
    */
   saveProgram(program: Program): Promise<void> {
     return this.#run("save program", () => {
-      const json = encodeRecord("program", program);
-      this.#programs.set(program.id, json);
+      const { json, record } = checkRecord("program", program);
+      this.#programs.set(record.id, json);
     });
   }
 
@@ -107,8 +107,8 @@ export class MemoryStorageAdapter implements StorageAdapter {
    */
   saveExecution(execution: Execution): Promise<void> {
     return this.#run("save execution", () => {
-      const json = encodeRecord("execution", execution);
-      this.#executions.set(execution.id, json);
+      const { json, record } = checkRecord("execution", execution);
+      this.#executions.set(record.id, json);
     });
   }
 
@@ -135,18 +135,19 @@ export class MemoryStorageAdapter implements StorageAdapter {
    */
   saveHistory(history: History): Promise<void> {
     return this.#run("save history", () => {
-      const json = encodeRecord("history", history);
-      const key = `${history.timestamp.getTime()}-${history.step}`;
-      const entries = this.#history.get(history.executionId) ?? new Map();
+      const { json, record } = checkRecord("history", history);
+      const { executionId, step, timestamp } = record;
+      const key = `${timestamp.getTime()}-${step}`;
+      const entries = this.#history.get(executionId) ?? new Map();
       if (entries.has(key)) {
         throw new ConflictError(
-          `Cannot save history of execution "${history.executionId}" at step ` +
-            `${history.step}: an entry with timestamp ${history.timestamp.toISOString()} ` +
+          `Cannot save history of execution "${executionId}" at step ${step}: an entry ` +
+            `with timestamp ${timestamp.toISOString()} ` +
             `already exists; history is append-only, so use a new timestamp or step`,
         );
       }
       entries.set(key, json);
-      this.#history.set(history.executionId, entries);
+      this.#history.set(executionId, entries);
     });
   }
 
