@@ -82,3 +82,15 @@ export async function allSettled<T>(promises: Promise<T>[]): Promise<T[]> {
   for (const result of results) if (result.status === "rejected") throw result.reason;
   return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same sequence. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -12,14 +12,13 @@ import { dirname, join } from "node:path";
 import { CorruptRecordError, type Execution, FileStorageAdapter, type History } from "../mod.ts";
 import type { Program } from "../mod.ts";
 import { fs } from "../src/file/_fs.ts";
-import { makeExecution, makeHistory, makeProgram, withTempDir } from "./_utils.ts";
+import { makeExecution, makeHistory, makeProgram, prng, withTempDir } from "./_utils.ts";
 import {
   CRASH_EXECUTION_ID,
   CRASH_PROGRAM_ID,
   crashExecution,
   crashHistory,
   crashProgram,
-  prng,
   versionOf,
 } from "./_workers/_records.ts";
 import { canSpawn, sleep, spawnWorker, type Worker } from "./_workers/_spawn.ts";

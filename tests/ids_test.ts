@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { FileStorageAdapter, ValidationError } from "../mod.ts";
 import { assertId, idToFileStem, MAX_ID_LENGTH } from "../src/ids.ts";
-import { allSettled, makeHistory, makeProgram, withTempDir } from "./_utils.ts";
+import { allSettled, makeHistory, makeProgram, prng, withTempDir } from "./_utils.ts";
 
 // ---------------------------------------------------------------------------------------
 // assertId
@@ -110,18 +110,6 @@ Deno.test("idToFileStem() shortens long names to a readable prefix and a SHA-256
 
 // ---------------------------------------------------------------------------------------
 // Fuzz
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same ids everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fuzzSeed(): number {
   const granted =

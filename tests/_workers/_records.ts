@@ -3,20 +3,9 @@
 // process) can rebuild what it must be and tell a torn or mixed record from a whole one.
 
 import type { Execution, History, Program } from "../../mod.ts";
+import { prng } from "../_utils.ts";
 
 const BASE = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same sequence. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_ ~é€😀";
 
