@@ -27,6 +27,8 @@ die() {
   log "$*"
   exit 1
 }
+# shellcheck source=scripts/_verdict.sh
+source scripts/_verdict.sh
 
 NPM_INSTALL=(npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error)
 
@@ -82,26 +84,6 @@ PASS=$((TESTS - FAIL - SKIPPED))
 MEMORY="$(passed_for MemoryStorageAdapter)"
 FILE="$(passed_for FileStorageAdapter)"
 MONGO="$(passed_for MongoDBAdapter)"
-OTHER=$((PASS - MEMORY - FILE - MONGO))
 
 problems=()
-((status == 0)) || problems+=("bun test exited with status $status")
-((TESTS > 0)) || problems+=("no tests ran")
-((FAIL == 0)) || problems+=("$FAIL failed")
-((MEMORY > 0)) || problems+=("no MemoryStorageAdapter compliance test passed")
-((FILE == MEMORY)) || problems+=("FileStorageAdapter passed $FILE compliance tests, memory $MEMORY")
-if [[ -n "${MONGODB_URI:-}" || "${CVM_REQUIRE_MONGODB:-}" == "1" ]]; then
-  ((SKIPPED == 0)) || problems+=("MONGODB_URI is set, but $SKIPPED tests were skipped")
-  ((MONGO == MEMORY)) || problems+=("MongoDBAdapter passed $MONGO compliance tests, memory $MEMORY")
-else
-  log "MONGODB_URI is not set: the MongoDB compliance tests were skipped"
-fi
-
-summary="bun: $PASS passed, $FAIL failed, $SKIPPED skipped"
-summary+=" (MemoryStorageAdapter $MEMORY, FileStorageAdapter $FILE, MongoDBAdapter $MONGO, other $OTHER)"
-if ((${#problems[@]} > 0)); then
-  for problem in "${problems[@]}"; do log "FAIL: $problem"; done
-  echo "$summary"
-  exit 1
-fi
-echo "$summary"
+verdict bun

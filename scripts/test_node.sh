@@ -23,6 +23,8 @@ die() {
   log "$*"
   exit 1
 }
+# shellcheck source=scripts/_verdict.sh
+source scripts/_verdict.sh
 
 command -v node >/dev/null || die "Node.js is not installed; install Node.js >= 20.19"
 # shellcheck disable=SC2016 # JavaScript, not shell
@@ -84,27 +86,8 @@ TODO="$(total todo)"
 MEMORY="$(passed_for MemoryStorageAdapter)"
 FILE="$(passed_for FileStorageAdapter)"
 MONGO="$(passed_for MongoDBAdapter)"
-OTHER=$((PASS - MEMORY - FILE - MONGO))
 
 problems=()
-((status == 0)) || problems+=("node --test exited with status $status")
-((TESTS > 0)) || problems+=("no tests ran")
-((FAIL == 0 && CANCELLED == 0)) || problems+=("$FAIL failed, $CANCELLED cancelled")
+((CANCELLED == 0)) || problems+=("$CANCELLED cancelled")
 ((TODO == 0)) || problems+=("$TODO tests are marked todo")
-((MEMORY > 0)) || problems+=("no MemoryStorageAdapter compliance test passed")
-((FILE == MEMORY)) || problems+=("FileStorageAdapter passed $FILE compliance tests, memory $MEMORY")
-if [[ -n "${MONGODB_URI:-}" || "${CVM_REQUIRE_MONGODB:-}" == "1" ]]; then
-  ((SKIPPED == 0)) || problems+=("MONGODB_URI is set, but $SKIPPED tests were skipped")
-  ((MONGO == MEMORY)) || problems+=("MongoDBAdapter passed $MONGO compliance tests, memory $MEMORY")
-else
-  log "MONGODB_URI is not set: the MongoDB compliance tests were skipped"
-fi
-
-summary="node: $PASS passed, $FAIL failed, $SKIPPED skipped"
-summary+=" (MemoryStorageAdapter $MEMORY, FileStorageAdapter $FILE, MongoDBAdapter $MONGO, other $OTHER)"
-if ((${#problems[@]} > 0)); then
-  for problem in "${problems[@]}"; do log "FAIL: $problem"; done
-  echo "$summary"
-  exit 1
-fi
-echo "$summary"
+verdict node
