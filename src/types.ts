@@ -11,8 +11,10 @@
  * ```ts
  * import type { ExecutionState } from "@cvm/storage";
  *
- * const state: ExecutionState = "running";
- * const done = state === "completed" || state === "error";
+ * function isFinished(state: ExecutionState): boolean {
+ *   return state === "completed" || state === "error";
+ * }
+ * console.log(isFinished("running")); // false
  * ```
  */
 export type ExecutionState = "ready" | "running" | "completed" | "error";
