@@ -177,3 +177,19 @@ function joinPath(path: string, key: string): string {
 function describe(path: string): string {
   return path === "" ? "the value" : `field "${path}"`;
 }
+
+/**
+ * Formats a JSON form for people: two-space indents, and each `{ "$date": ... }` on one
+ * line, as it reads best. Parsing the text gives `json` back.
+ *
+ * @param json A JSON form made by {@linkcode encodeValue}.
+ * @returns The text, ending in a newline.
+ */
+export function formatJson(json: JsonValue): string {
+  // A newline in the output is always formatting (newlines in strings are escaped), so
+  // this only ever joins the lines of a real `$date` wrapper.
+  return `${JSON.stringify(json, null, 2)}\n`.replace(
+    /\{\n\s*("\$date": "[^"\\]*")\n\s*\}/g,
+    "{ $1 }",
+  );
+}

@@ -97,7 +97,7 @@ Deno.test("FileStorageAdapter encodes other ids readably", async () => {
   });
 });
 
-Deno.test("FileStorageAdapter writes pretty-printed JSON with {$date} for every Date", async () => {
+Deno.test("FileStorageAdapter writes pretty-printed JSON with a one-line {$date} for every Date", async () => {
   await withAdapter(async (storage, dir) => {
     const created = new Date("2026-01-02T03:04:05.678Z");
     const nested = new Date("1969-12-31T23:59:59.999Z");
@@ -118,8 +118,15 @@ Deno.test("FileStorageAdapter writes pretty-printed JSON with {$date} for every 
       output: ["hello"],
       created: { $date: "2026-01-02T03:04:05.678Z" },
     };
-    assertEquals(text, `${JSON.stringify(expected, null, 2)}\n`);
-    assertStringIncludes(text, '\n  "created": {\n    "$date": "2026-01-02T03:04:05.678Z"\n  }\n');
+    assertEquals(JSON.parse(text), expected);
+    // Pretty-printed, with each Date on one line.
+    assertStringIncludes(text, '\n  "id": "e1",\n  "programId": "p1",\n');
+    assertStringIncludes(text, '\n    "when": { "$date": "1969-12-31T23:59:59.999Z" },\n');
+    assertStringIncludes(
+      text,
+      '\n    "list": [\n      { "$date": "1969-12-31T23:59:59.999Z" }\n    ]\n',
+    );
+    assertStringIncludes(text, '\n  "created": { "$date": "2026-01-02T03:04:05.678Z" }\n}\n');
   });
 });
 

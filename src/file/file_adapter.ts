@@ -13,6 +13,7 @@ import {
   NotConnectedError,
   StorageError,
 } from "../errors.ts";
+import { formatJson } from "../codec.ts";
 import { assertId, idToFileStem } from "../ids.ts";
 import {
   checkRecord,
@@ -239,7 +240,7 @@ export class FileStorageAdapter implements StorageAdapter {
   async saveHistory(history: History): Promise<void> {
     this.#assertConnected("save history");
     const checked = checkRecord("history", history);
-    const text = stringify(checked.json);
+    const text = formatJson(checked.json);
     const { executionId, step, timestamp } = checked.record;
     const what = `history of execution "${executionId}" at step ${step}`;
     const root = join(this.dataDir, DIRS.history);
@@ -373,7 +374,7 @@ export class FileStorageAdapter implements StorageAdapter {
   async #save(kind: Kind, record: Program | Execution): Promise<void> {
     this.#assertConnected(`save ${kind}`);
     const checked = checkRecord(kind, record);
-    const text = stringify(checked.json);
+    const text = formatJson(checked.json);
     const { id } = checked.record;
     const dir = join(this.dataDir, DIRS[kind]);
     const name = `${idToFileStem(id)}.json`;
@@ -513,10 +514,6 @@ export class FileStorageAdapter implements StorageAdapter {
       );
     }
   }
-}
-
-function stringify(json: unknown): string {
-  return `${JSON.stringify(json, null, 2)}\n`;
 }
 
 function historyFileName(step: number, timestamp: Date): string {
