@@ -5,6 +5,7 @@
  */
 
 import { dirname, join, resolve } from "node:path";
+import { formatJson } from "../codec.ts";
 import {
   ConfigError,
   ConflictError,
@@ -13,7 +14,6 @@ import {
   NotConnectedError,
   StorageError,
 } from "../errors.ts";
-import { formatJson } from "../codec.ts";
 import { assertId, idToFileStem } from "../ids.ts";
 import {
   checkRecord,
