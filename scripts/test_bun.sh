@@ -3,7 +3,8 @@
 #
 #   1. installs Bun from npm (@oven/bun-<os>-<arch>, the binary is inside the package) into
 #      .tmp/bun/ (gitignored);
-#   2. copies the sources (mod.ts, src/) and tests/bun/ into a throwaway Bun project,
+#   2. copies the sources (mod.ts, src/), tests/bun/ and the tests/_runtime/ modules it
+#      shares with Node into a throwaway Bun project,
 #      .tmp/bun/project/, and installs the `mongodb` driver there: `bun test` resolves
 #      packages only from node_modules beside the files (it ignores NODE_PATH), and
 #      nothing is to be installed into the repository;
@@ -61,6 +62,7 @@ mkdir -p "$PROJECT/tests"
 cp mod.ts "$PROJECT/"
 cp -R src "$PROJECT/src"
 cp -R tests/bun "$PROJECT/tests/bun"
+cp -R tests/_runtime "$PROJECT/tests/_runtime"
 printf '{ "name": "cvm-storage-bun", "private": true, "type": "module" }\n' >"$PROJECT/package.json"
 (cd "$PROJECT" && "${NPM_INSTALL[@]}" "$MONGODB_SPEC")
 

@@ -5,7 +5,8 @@
 #   2. installs the tarball into two throwaway projects under .tmp/node/ (gitignored):
 #        consumer/  the package and `mongodb`: the compliance suite under node:test against
 #                   the memory, file and (when MONGODB_URI is set) MongoDB adapters, and a
-#                   check that importing and using the package does not load the driver;
+#                   check that importing and using the package does not load the driver
+#                   (tests/node/ with the tests/_runtime/ modules it shares with Bun);
 #        fresh/     the package alone: saves and reads a record with the file backend, and
 #                   shows the driver was neither installed nor loaded;
 #   3. fails if a test failed, if no test ran, or if MONGODB_URI is set (or
@@ -54,8 +55,10 @@ NPM_INSTALL=(npm install --no-audit --no-fund --loglevel=error)
 
 new_project "$WORK/consumer" cvm-storage-node-consumer
 (cd "$WORK/consumer" && "${NPM_INSTALL[@]}" "$TARBALL" "$MONGODB_SPEC")
-cp tests/node/compliance.test.mjs tests/node/lazy_driver.test.mjs tests/node/_driver_probe.mjs \
-  "$WORK/consumer/"
+# Laid out as in the repository: the tests import ../_runtime/, shared with test_bun.sh.
+mkdir -p "$WORK/consumer/tests/node"
+cp -R tests/_runtime "$WORK/consumer/tests/_runtime"
+cp tests/node/compliance.test.mjs tests/node/lazy_driver.test.mjs "$WORK/consumer/tests/node/"
 
 new_project "$WORK/fresh" cvm-storage-node-fresh
 (cd "$WORK/fresh" && "${NPM_INSTALL[@]}" "$TARBALL")
@@ -68,7 +71,8 @@ run_tests() { # dir tap-file test-files...
   (cd "$dir" && node --test --test-timeout=120000 --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" "$@") || status=$?
 }
-run_tests "$WORK/consumer" "$WORK/consumer.tap" compliance.test.mjs lazy_driver.test.mjs
+run_tests "$WORK/consumer" "$WORK/consumer.tap" tests/node/compliance.test.mjs \
+  tests/node/lazy_driver.test.mjs
 run_tests "$WORK/fresh" "$WORK/fresh.tap" fresh_project.test.mjs
 
 # Totals from the TAP summaries ("# pass 12"), and passed tests per adapter from the test

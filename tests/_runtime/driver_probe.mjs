@@ -1,7 +1,15 @@
-// Run as a child process by lazy_driver.test.ts, where `mongodb` is installed:
-// uses every entry point and backend that needs no server, then reports on stdout, as
-// JSON, how many driver files were loaded, before and after importing it on purpose (the
-// second answer proves the check can see the driver at all).
+// @ts-check
+// Run as a child process by tests/node/lazy_driver.test.mjs and tests/bun/lazy_driver.test.ts,
+// where `mongodb` IS installed:
+//
+//   node driver_probe.mjs <library> <testing entry>
+//   bun driver_probe.mjs <library> <testing entry>
+//
+// imports the two specifiers it is given (resolved from here: the package name under
+// Node, file URLs of mod.ts and src/testing/mod.ts under Bun), uses every entry point and
+// backend that needs no server, then reports on stdout, as JSON, how many driver files
+// were loaded, before and after importing it on purpose (the second answer proves the
+// check can see the driver at all).
 
 import { createRequire } from "node:module";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -9,13 +17,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 
+const [library, testing] = process.argv.slice(2);
+if (!library || !testing) throw new Error("usage: driver_probe.mjs <library> <testing entry>");
+
 const require = createRequire(import.meta.url);
-// `mongodb` is CommonJS: however it is loaded, each of its files lands in require.cache.
+// `mongodb` is CommonJS: however it is loaded (import or require), Node's CommonJS loader
+// and Bun's alike cache each of its files under its real path, in require.cache.
 const driverFiles = () =>
   Object.keys(require.cache).filter((path) => /[\\/]node_modules[\\/]mongodb[\\/]/.test(path));
 
-const storage = await import("../../mod.ts");
-await import("../../src/testing/mod.ts");
+/** @type {typeof import("@cvm/storage")} */
+const storage = await import(library);
+await import(testing);
 const dataDir = await mkdtemp(join(tmpdir(), "cvm-storage-probe-"));
 try {
   for (const adapter of [storage.createStorage({ dataDir }), new storage.MemoryStorageAdapter()]) {
