@@ -569,11 +569,11 @@ Deno.test({
 });
 
 // With only --allow-read and --allow-write, Deno can tell neither whether a process is
-// alive (/proc needs --allow-all, process.kill() --allow-run) so a dead writer's fresh temp
-// file stays, invisible, until it is ten minutes old.
+// alive (/proc needs --allow-all, process.kill() --allow-run), so connect() must keep a
+// leftover however old: its writer may be alive. One that can tell removes it.
 Deno.test({
   name:
-    "FileStorageAdapter.connect() removes old temp files of writers it cannot check, with only read and write permissions",
+    "FileStorageAdapter.connect() keeps temp files of writers it cannot check, and one that can check removes them",
   ignore: !canSpawn,
   async fn() {
     await withTempDir(async (dir) => {
@@ -583,18 +583,25 @@ Deno.test({
       assert(status.success, stderr);
       const pid = first.child.pid;
       const fresh = join("programs", `.cvm-${pid}-00000000000000ff.tmp`);
-      const temp = join("executions", `.cvm-${pid}-0123456789abcdef.tmp`);
+      const old = join("executions", `.cvm-${pid}-0123456789abcdef.tmp`);
       const doomed = join("history", `.cvm-${pid}-fedcba9876543210.del`);
       await Deno.writeTextFile(join(dir, fresh), "{");
-      await Deno.writeTextFile(join(dir, temp), "{");
+      await Deno.writeTextFile(join(dir, old), "{");
       await Deno.mkdir(join(dir, doomed, "nested"), { recursive: true });
-      const old = new Date(Date.now() - 11 * 60 * 1000);
-      await Deno.utime(join(dir, temp), old, old);
-      await Deno.utime(join(dir, doomed), old, old);
-      const second = spawnWorker("connector.ts", [dir]);
-      const result = await second.finish();
+      const dayAgo = new Date(Date.now() - 24 * 60 * 60 * 1000);
+      await Deno.utime(join(dir, old), dayAgo, dayAgo);
+      await Deno.utime(join(dir, doomed), dayAgo, dayAgo);
+
+      const blind = await spawnWorker("connector.ts", [dir]).finish();
+      assert(blind.status.success, blind.stderr);
+      assertEquals(await findTemps(dir), [doomed, old, fresh].sort());
+
+      const seeing = spawnWorker("connector.ts", [dir], {
+        permissions: ["--allow-read", "--allow-write", "--allow-run"],
+      });
+      const result = await seeing.finish();
       assert(result.status.success, result.stderr);
-      assertEquals(await findTemps(dir), [fresh]);
+      assertEquals(await findTemps(dir), []);
     });
   },
 });

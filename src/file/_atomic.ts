@@ -106,17 +106,11 @@ export async function makeDir(dir: string): Promise<boolean> {
 }
 
 /**
- * A leftover of another process that is alive, or may be, is removed once it is this old:
- * no write takes that long between creating its temp file and moving it into place. If
- * one did, its move fails with an error; nothing acknowledged is lost.
- */
-const STALE_AFTER_MS = 10 * 60 * 1000;
-
-/**
- * Removes the temp files and half-deleted directories in `dir` left by writers that died.
- * A leftover of this process is removed unless a write is using it; one of another
- * process, when that process is gone or, where that cannot be told (Deno without
- * `--allow-run`), once it is ten minutes old.
+ * Removes the temp files and half-deleted directories in `dir` left by writers that died,
+ * and never one that a live writer may still be using: a leftover of this process is
+ * removed unless one of its writes is using it, and one of another process only once that
+ * process is known to be gone. Where that cannot be told (Deno without `--allow-run`), the
+ * leftover stays, invisible, for a later `connect` that can tell.
  */
 export async function removeStaleTemps(dir: string): Promise<void> {
   let names: string[];
@@ -131,22 +125,15 @@ export async function removeStaleTemps(dir: string): Promise<void> {
     if (match === null) continue;
     const path = join(dir, name);
     const pid = Number(match[1]);
-    const stale = pid === process.pid
-      ? !inFlight().has(path)
-      : (await isAlive(pid)) === false || (await ageMs(path)) > STALE_AFTER_MS;
+    const stale = pid === process.pid ? !inFlight().has(path) : (await isAlive(pid)) === false;
     if (stale) await fs.rm(path, { recursive: true, force: true });
   }
 }
 
-/** How long ago `path` was last modified; 0 if it is gone. */
-async function ageMs(path: string): Promise<number> {
-  const info = await fs.stat(path).catch(() => undefined);
-  return info === undefined ? 0 : Date.now() - info.mtimeMs;
-}
-
 /** Whether process `pid` runs on this machine; `undefined` if that cannot be told. */
 async function isAlive(pid: number): Promise<boolean | undefined> {
-  // Linux's /proc answers without the permission Deno needs to send a signal.
+  // Linux's /proc answers without sending a signal (Deno lets it be read only with
+  // --allow-all); a signal 0 answers elsewhere (Deno needs --allow-run for it).
   if (await fs.stat("/proc/self").then(() => true, () => false)) {
     return await fs.stat(`/proc/${pid}`).then(
       () => true,
