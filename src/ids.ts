@@ -10,17 +10,18 @@ import { ValidationError } from "./errors.ts";
 /** The longest id, in UTF-16 code units. */
 export const MAX_ID_LENGTH = 256;
 
+/** What a valid id is, for error messages. */
+export const VALID_ID =
+  `a non-empty, well-formed string of at most ${MAX_ID_LENGTH} UTF-16 code units`;
+
 /**
- * Checks that `id` is a valid record id.
+ * What is wrong with `id` as a record id.
  *
- * @param id The value passed as an id.
- * @param context Names the operation for the error message, e.g. `Cannot save program`.
- * @param field The name of the field or argument holding the id.
- * @throws {ValidationError} When `id` is not a non-empty, well-formed string of at most
- * 256 UTF-16 code units.
+ * @param id The value passed or stored as an id.
+ * @returns Why it is not {@linkcode VALID_ID}, e.g. `is empty`; `undefined` if it is valid.
  */
-export function assertId(id: unknown, context: string, field = "id"): asserts id is string {
-  const problem = id === undefined
+export function idProblem(id: unknown): string | undefined {
+  return id === undefined
     ? "is missing"
     : typeof id !== "string"
     ? `is ${typeof id === "object" ? (id === null ? "null" : "an object") : `a ${typeof id}`}`
@@ -31,11 +32,21 @@ export function assertId(id: unknown, context: string, field = "id"): asserts id
     : !id.isWellFormed()
     ? "contains a lone surrogate"
     : undefined;
+}
+
+/**
+ * Checks that `id` is a valid record id.
+ *
+ * @param id The value passed as an id.
+ * @param context Names the operation for the error message, e.g. `Cannot save program`.
+ * @param field The name of the field or argument holding the id.
+ * @throws {ValidationError} When `id` is not a non-empty, well-formed string of at most
+ * 256 UTF-16 code units.
+ */
+export function assertId(id: unknown, context: string, field = "id"): asserts id is string {
+  const problem = idProblem(id);
   if (problem !== undefined) {
-    throw new ValidationError(
-      `${context}: ${field} ${problem}; pass a non-empty, well-formed string of at most ` +
-        `${MAX_ID_LENGTH} UTF-16 code units`,
-    );
+    throw new ValidationError(`${context}: ${field} ${problem}; pass ${VALID_ID}`);
   }
 }
 

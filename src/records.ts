@@ -6,7 +6,7 @@
 
 import { decodeValue, encodeValue, type JsonObject } from "./codec.ts";
 import { CorruptRecordError, ValidationError } from "./errors.ts";
-import { assertId, MAX_ID_LENGTH } from "./ids.ts";
+import { assertId, idProblem, VALID_ID } from "./ids.ts";
 import type { Execution, History, Program } from "./types.ts";
 
 /** The three record kinds. */
@@ -75,7 +75,7 @@ const FIELDS: Record<RecordKind, Record<string, FieldCheck>> = {
 };
 
 /** The field holding the id a record is stored under. */
-export const KEY_FIELD: Record<RecordKind, "id" | "executionId"> = {
+const KEY_FIELD: Record<RecordKind, "id" | "executionId"> = {
   program: "id",
   execution: "id",
   history: "executionId",
@@ -161,11 +161,9 @@ export function decodeRecord<K extends RecordKind>(
       problem = `it holds ${describeType(record)}`;
     } else {
       const fields = record as Record<string, unknown>;
-      const id = fields[KEY_FIELD[kind]];
-      problem = isValidId(id)
+      problem = idProblem(fields[KEY_FIELD[kind]]) === undefined
         ? checkFields(kind, fields)
-        : `field "${KEY_FIELD[kind]}" must be a non-empty, well-formed string of at most ` +
-          `${MAX_ID_LENGTH} UTF-16 code units`;
+        : `field "${KEY_FIELD[kind]}" must be ${VALID_ID}`;
     }
   }
   if (problem !== undefined) {
@@ -185,11 +183,6 @@ function checkFields(kind: RecordKind, record: Record<string, unknown>): string 
     if (problem !== undefined) return `field "${field}" ${problem}`;
   }
   return undefined;
-}
-
-function isValidId(id: unknown): boolean {
-  return typeof id === "string" && id.length > 0 && id.length <= MAX_ID_LENGTH &&
-    id.isWellFormed();
 }
 
 function describeType(value: unknown): string {
