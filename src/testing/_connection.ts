@@ -7,7 +7,7 @@
 import { ConflictError, NotConnectedError, StorageError } from "../errors.ts";
 import type { StorageAdapter } from "../types.ts";
 import { assert, assertEquals, assertRejects, assertSame, checkEach } from "./_assert.ts";
-import { expected, makeExecution, makeHistory, makeProgram } from "./_fixtures.ts";
+import { expected, makeExecution, makeHistory, makeProgram, saveAndCheck } from "./_fixtures.ts";
 import type { Case } from "./_harness.ts";
 
 interface Call {
@@ -42,19 +42,6 @@ async function expectNotConnected(adapter: StorageAdapter, when: string): Promis
   });
 }
 
-/** Saves one record of each kind and checks they read back. */
-async function saveAndCheckOneOfEach(adapter: StorageAdapter): Promise<void> {
-  const program = makeProgram("p1");
-  const execution = makeExecution("e1", "p1");
-  const entry = makeHistory("e1", 0);
-  await adapter.saveProgram(program);
-  await adapter.saveExecution(execution);
-  await adapter.saveHistory(entry);
-  assertEquals(await adapter.getProgram("p1"), expected(program), "getProgram()");
-  assertEquals(await adapter.getExecution("e1"), expected(execution), "getExecution()");
-  assertEquals(await adapter.getHistory("e1"), [expected(entry)], "getHistory()");
-}
-
 /** The connection cases. */
 export const connectionCases: readonly Case[] = [
   {
@@ -73,7 +60,7 @@ export const connectionCases: readonly Case[] = [
       assertSame(adapter.isConnected(), true, "isConnected() after connect()");
       await adapter.connect();
       assertSame(adapter.isConnected(), true, "isConnected() after a second connect()");
-      await saveAndCheckOneOfEach(adapter);
+      await saveAndCheck(adapter);
     },
   },
   {
@@ -82,7 +69,7 @@ export const connectionCases: readonly Case[] = [
     async run(adapter) {
       await Promise.all([adapter.connect(), adapter.connect()]);
       assertSame(adapter.isConnected(), true, "isConnected() after two concurrent connect()");
-      await saveAndCheckOneOfEach(adapter);
+      await saveAndCheck(adapter);
       await adapter.disconnect();
       assertSame(adapter.isConnected(), false, "isConnected() after disconnect()");
     },
@@ -105,7 +92,7 @@ export const connectionCases: readonly Case[] = [
       assertSame(adapter.isConnected(), false, "isConnected() after disconnect()");
       await adapter.connect();
       assertSame(adapter.isConnected(), true, "isConnected() after connect()");
-      await saveAndCheckOneOfEach(adapter);
+      await saveAndCheck(adapter);
     },
   },
   {

@@ -6,7 +6,14 @@
 
 import type { Execution, History, Program, StorageAdapter } from "../types.ts";
 import { assert, assertEquals, assertNoSharedObjects, hasOwn } from "./_assert.ts";
-import { at, expected, makeExecution, makeHistory, makeProgram } from "./_fixtures.ts";
+import {
+  at,
+  expected,
+  makeExecution,
+  makeHistory,
+  makeProgram,
+  saveAndCheck,
+} from "./_fixtures.ts";
 import type { Case } from "./_harness.ts";
 
 function richProgram(id = "p1"): Program {
@@ -131,15 +138,11 @@ export const copiesCases: readonly Case[] = [
   {
     name: "saveProgram(), saveExecution() and saveHistory() accept deeply frozen records",
     async run(adapter) {
-      const program = deepFreeze(richProgram());
-      const execution = deepFreeze(richExecution());
-      const entry = deepFreeze(richHistory());
-      await adapter.saveProgram(program);
-      await adapter.saveExecution(execution);
-      await adapter.saveHistory(entry);
-      assertEquals(await adapter.getProgram("p1"), expected(program), "getProgram()");
-      assertEquals(await adapter.getExecution("e1"), expected(execution), "getExecution()");
-      assertEquals(await adapter.getHistory("e1"), [expected(entry)], "getHistory()");
+      await saveAndCheck(adapter, {
+        program: deepFreeze(richProgram()),
+        execution: deepFreeze(richExecution()),
+        entry: deepFreeze(richHistory()),
+      });
     },
   },
   {

@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { Execution, History, Program } from "../types.ts";
-import { hasOwn } from "./_assert.ts";
+import type { Execution, History, Program, StorageAdapter } from "../types.ts";
+import { assertEquals, hasOwn } from "./_assert.ts";
 
 /** A fixed instant, so failures are reproducible. */
 export const T0 = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
@@ -101,6 +101,27 @@ function copy(value: unknown, copies: Map<object, unknown>): unknown {
     });
   }
   return out;
+}
+
+/**
+ * Saves a program `"p1"`, an execution `"e1"` and a history entry of `"e1"`, and checks
+ * each reads back as it was saved.
+ */
+export async function saveAndCheck(
+  adapter: StorageAdapter,
+  records: { program: Program; execution: Execution; entry: History } = {
+    program: makeProgram("p1"),
+    execution: makeExecution("e1", "p1"),
+    entry: makeHistory("e1", 0),
+  },
+): Promise<void> {
+  const { program, execution, entry } = records;
+  await adapter.saveProgram(program);
+  await adapter.saveExecution(execution);
+  await adapter.saveHistory(entry);
+  assertEquals(await adapter.getProgram("p1"), expected(program), "getProgram()");
+  assertEquals(await adapter.getExecution("e1"), expected(execution), "getExecution()");
+  assertEquals(await adapter.getHistory("e1"), [expected(entry)], "getHistory()");
 }
 
 /** An object with own `key` set to `value`, even for `"__proto__"`. */
