@@ -132,29 +132,31 @@ export function writerProgram(writer: number, seq: number): Program {
 
 /** Writer `writer`'s own history entry for `step`: a key no other writer uses. */
 export function writerHistory(writer: number, step: number): History {
-  const random = prng(2_000_000 + writer * 100_003 + step);
-  return {
-    executionId: SHARED_EXECUTION_ID,
-    step,
-    pc: step,
-    instruction: `OWN ${writer}`,
-    stack: [writer, step],
-    variables: { writer, step, pad: word(random, 1024) },
-    timestamp: new Date(BASE + writer),
-  };
+  return writerEntry(2_000_000, "OWN", writer, step, new Date(BASE + writer));
 }
 
 /** Writer `writer`'s entry for the contested key `(step, CONTESTED_TIME)`. */
 export function contestedHistory(writer: number, step: number): History {
-  const random = prng(3_000_000 + writer * 100_003 + step);
+  return writerEntry(3_000_000, "CONTEST", writer, step, CONTESTED_TIME);
+}
+
+/** An entry that names its writer and step, padded from a seed only it uses. */
+function writerEntry(
+  seedBase: number,
+  label: string,
+  writer: number,
+  step: number,
+  timestamp: Date,
+): History {
+  const random = prng(seedBase + writer * 100_003 + step);
   return {
     executionId: SHARED_EXECUTION_ID,
     step,
     pc: step,
-    instruction: `CONTEST ${writer}`,
+    instruction: `${label} ${writer}`,
     stack: [writer, step],
     variables: { writer, step, pad: word(random, 1024) },
-    timestamp: CONTESTED_TIME,
+    timestamp,
   };
 }
 
