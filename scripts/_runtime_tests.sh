@@ -1,5 +1,7 @@
 # shellcheck shell=bash disable=SC2154  # status, TESTS, ... are set by the sourcing script
-# Sourced by test_node.sh and test_bun.sh: judges a runtime's test counts the same way.
+# Sourced by test_node.sh and test_bun.sh: their logging, and one verdict on their test counts.
+#
+# log and die write to stderr, prefixed with the script's name.
 #
 # verdict RUNTIME reads the runner's exit `status`, the counts TESTS, PASS, FAIL, SKIPPED,
 # the compliance tests passed per adapter MEMORY, FILE and MONGO, and any `problems` the
@@ -7,6 +9,12 @@
 #   "<runtime>: N passed, N failed, N skipped (...)",
 # and exits 1 if a test failed, none ran, or the MongoDB tests were skipped while
 # MONGODB_URI is set (or CVM_REQUIRE_MONGODB=1).
+
+log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
 
 verdict() {
   local runtime="$1" problem summary

@@ -23,13 +23,8 @@ ROOT="$PWD"
 WORK="$ROOT/.tmp/bun"
 BUN_VERSION="${BUN_VERSION:-1.4.5}"
 
-log() { printf 'test_bun.sh: %s\n' "$*" >&2; }
-die() {
-  log "$*"
-  exit 1
-}
-# shellcheck source=scripts/_verdict.sh
-source scripts/_verdict.sh
+# shellcheck source=scripts/_runtime_tests.sh
+source scripts/_runtime_tests.sh
 
 NPM_INSTALL=(npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error)
 

@@ -19,13 +19,8 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 WORK="$ROOT/.tmp/node"
 
-log() { printf 'test_node.sh: %s\n' "$*" >&2; }
-die() {
-  log "$*"
-  exit 1
-}
-# shellcheck source=scripts/_verdict.sh
-source scripts/_verdict.sh
+# shellcheck source=scripts/_runtime_tests.sh
+source scripts/_runtime_tests.sh
 
 command -v node >/dev/null || die "Node.js is not installed; install Node.js >= 20.19"
 # shellcheck disable=SC2016 # JavaScript, not shell
