@@ -9,7 +9,7 @@
  * ```ts
  * import { createStorage } from "@cvm/storage";
  *
- * const storage = createStorage({ dataDir: await Deno.makeTempDir() });
+ * await using storage = createStorage({ dataDir: await Deno.makeTempDir() });
  * await storage.connect();
  * await storage.saveProgram({
  *   id: "hello",
@@ -20,7 +20,6 @@
  * });
  * const program = await storage.getProgram("hello");
  * console.log(program?.created instanceof Date); // true
- * await storage.disconnect();
  * ```
  *
  * @module
@@ -28,12 +27,17 @@
 
 export type {
   Execution,
-  ExecutionFilter,
+  ExecutionQuery,
   ExecutionState,
   History,
+  HistoryKey,
+  HistoryQuery,
+  ListQuery,
+  OutputQuery,
   Program,
   StorageAdapter,
 } from "./src/types.ts";
+export { streamHistory, type StreamHistoryQuery } from "./src/stream_history.ts";
 export {
   ConfigError,
   ConflictError,

@@ -32,6 +32,11 @@ export interface StorageErrorOptions {
   code?: StorageErrorCode;
   /** The underlying error (a file-system or driver error). */
   cause?: unknown;
+  /**
+   * `true` when the write may have been stored although it failed (a lost reply, a failed
+   * fsync after the data was in place). Default `false`.
+   */
+  maybeStored?: boolean;
 }
 
 /**
@@ -55,6 +60,12 @@ export interface StorageErrorOptions {
 export class StorageError extends Error {
   /** A stable machine-readable code. */
   readonly code: StorageErrorCode;
+  /**
+   * `true` when a write failed after its data may already have been stored (the reply was
+   * lost, or a later fsync failed). Retrying the same call is then safe for every write but
+   * `appendOutput`, whose lines may already be there. `false` means nothing was written.
+   */
+  readonly maybeStored: boolean;
 
   /**
    * Creates a storage error.
@@ -66,6 +77,7 @@ export class StorageError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "StorageError";
     this.code = options.code ?? "STORAGE";
+    this.maybeStored = options.maybeStored ?? false;
   }
 }
 
@@ -123,7 +135,8 @@ export class ValidationError extends StorageError {
 
 /**
  * Thrown by `saveHistory` when an entry with the same `(executionId, step, timestamp)`
- * already exists. The stored entry is left untouched.
+ * already exists and differs from the one being saved. The stored entry is left untouched.
+ * (Saving an entry deep-equal to the stored one succeeds: a retry is safe.)
  *
  * @example
  * ```ts
@@ -141,7 +154,8 @@ export class ValidationError extends StorageError {
  *   timestamp: new Date(0),
  * };
  * await storage.saveHistory(entry);
- * await storage.saveHistory(entry).catch((error) => {
+ * await storage.saveHistory(entry); // the same entry again: a safe no-op
+ * await storage.saveHistory({ ...entry, pc: 1 }).catch((error) => {
  *   console.log(error instanceof ConflictError); // true
  * });
  * ```
@@ -153,8 +167,8 @@ export class ConflictError extends StorageError {
    * @param message Which record conflicts and what to do.
    * @param options The underlying error, if any.
    */
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { code: "CONFLICT", cause: options.cause });
+  constructor(message: string, options: { cause?: unknown; maybeStored?: boolean } = {}) {
+    super(message, { ...options, code: "CONFLICT" });
     this.name = "ConflictError";
   }
 }
@@ -237,8 +251,8 @@ export class ConnectionError extends StorageError {
    * @param message What could not be reached and what to do.
    * @param options The underlying error, if any.
    */
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { code: "CONNECTION", cause: options.cause });
+  constructor(message: string, options: { cause?: unknown; maybeStored?: boolean } = {}) {
+    super(message, { ...options, code: "CONNECTION" });
     this.name = "ConnectionError";
   }
 }

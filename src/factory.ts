@@ -31,10 +31,17 @@ const TYPES: readonly StorageType[] = ["file", "mongodb", "memory"];
 export interface StorageConfig {
   /** The backend; else `CVM_STORAGE_TYPE`; else `"file"`. */
   type?: StorageType;
-  /** File backend: the data directory; else `CVM_DATA_DIR`; else `~/.cvm`. */
+  /**
+   * File backend: the data directory; else `CVM_DATA_DIR`; else `~/.cvm`. A leading `~/`
+   * is the home directory.
+   */
   dataDir?: string;
+  /** File backend: whether writes are fsynced before they return; default `true`. */
+  fsync?: boolean;
   /** MongoDB backend: the connection string; else `MONGODB_URI`; else a `ConfigError`. */
   mongoUri?: string;
+  /** MongoDB backend: the database; else the URI's path; else `"cvm"`. */
+  dbName?: string;
   /** Read instead of the process environment (for tests, or to ignore the environment). */
   env?: Record<string, string | undefined>;
 }
@@ -85,10 +92,16 @@ export function createStorage(config: StorageConfig = {}): StorageAdapter {
             'MONGODB_URI to a "mongodb://" or "mongodb+srv://" URI (under Deno, grant --allow-env)',
         );
       }
-      return new MongoDBAdapter(uri);
+      return new MongoDBAdapter(
+        config.dbName === undefined ? uri : { uri, dbName: config.dbName },
+      );
     }
     case "file":
-      return new FileStorageAdapter(dataDir(config, env));
+      return new FileStorageAdapter(
+        config.fsync === undefined
+          ? dataDir(config, env)
+          : { dataDir: dataDir(config, env), fsync: config.fsync },
+      );
   }
 }
 
@@ -102,15 +115,22 @@ function dataDir(config: StorageConfig, env: (name: string) => string | undefine
         "or leave it unset for ~/.cvm",
     );
   }
-  if (dir !== undefined) return dir;
-  const home = env("HOME") || env("USERPROFILE") || (config.env ? undefined : readHomeDir());
-  if (home === undefined) {
+  if (dir?.includes("\0")) {
     throw new ConfigError(
-      "Cannot find the home directory for the default data directory ~/.cvm: pass " +
-        "config.dataDir, set CVM_DATA_DIR, or under Deno grant --allow-env",
+      `The data directory in ${source} contains a NUL character, which no file system ` +
+        "allows in a path; set it to a directory path without one",
     );
   }
-  return join(home, ".cvm");
+  if (dir !== undefined && dir !== "~" && !/^~[/\\]/.test(dir)) return dir;
+  const home = env("HOME") || env("USERPROFILE") || (config.env ? undefined : readHomeDir());
+  if (home === undefined) {
+    const wanted = dir === undefined ? "the default data directory ~/.cvm" : `"${dir}"`;
+    throw new ConfigError(
+      `Cannot find the home directory for ${wanted}: pass config.dataDir as a full path, ` +
+        "set CVM_DATA_DIR, or under Deno grant --allow-env",
+    );
+  }
+  return dir === undefined ? join(home, ".cvm") : join(home, dir.slice(1));
 }
 
 /**

@@ -50,6 +50,25 @@ export function assertId(id: unknown, context: string, field = "id"): asserts id
   }
 }
 
+/**
+ * Checks the argument of `setCurrentExecutionId`.
+ *
+ * @param id What the caller passed.
+ * @returns The id, or `null`.
+ * @throws {ValidationError} When it is neither a valid id nor `null`.
+ */
+export function checkCurrentId(id: unknown): string | null {
+  if (id === null) return null;
+  const problem = idProblem(id);
+  if (problem !== undefined) {
+    throw new ValidationError(
+      `Cannot set the current execution: the id ${problem}; pass ${VALID_ID}, or null to ` +
+        "clear it",
+    );
+  }
+  return id as string;
+}
+
 /** Windows device names, reserved with or without an extension. */
 const DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\.|$)/;
 /** Plain ids are stored verbatim. */

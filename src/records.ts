@@ -1,11 +1,19 @@
 /**
- * The shape of each record kind: checked before every write, and again on every read.
+ * The shape of each record kind: checked once, on the encoded form, before every write and
+ * after every read, so that what is stored is exactly what was checked.
  *
  * @module
  */
 
-import { decodeValue, encodeValue, type JsonObject } from "./codec.ts";
-import { CorruptRecordError, ValidationError } from "./errors.ts";
+import {
+  decodeValue,
+  encodedNumber,
+  encodedTime,
+  encodeValue,
+  type JsonObject,
+  scalarTag,
+} from "./codec.ts";
+import { ConflictError, CorruptRecordError, ValidationError } from "./errors.ts";
 import { assertId, idProblem, VALID_ID } from "./ids.ts";
 import type { Execution, History, Program } from "./types.ts";
 
@@ -19,59 +27,62 @@ export interface RecordTypes {
   history: History;
 }
 
-type FieldCheck = (value: unknown) => string | undefined;
+/** A record that passed the checks: its encoded form and the fields backends key on. */
+export interface CheckedRecords {
+  program: { json: JsonObject; id: string };
+  execution: { json: JsonObject; id: string; programId: string; state: string };
+  history: { json: JsonObject; executionId: string; step: number; time: number };
+}
 
-const isDate = (value: unknown): value is Date => value instanceof Date;
-const string: FieldCheck = (v) => typeof v === "string" ? undefined : "must be a string";
-const date: FieldCheck = (v) => isDate(v) ? undefined : "must be a Date";
-const optionalDate: FieldCheck = (v) => v === undefined ? undefined : date(v);
-const present: FieldCheck = (v) => v === undefined ? "is required" : undefined;
-const array: FieldCheck = (v) => Array.isArray(v) ? undefined : "must be an array";
-const object: FieldCheck = (v) =>
-  v !== null && typeof v === "object" && !Array.isArray(v) && !isDate(v)
+/** Checks one encoded field; returns what is wrong with it, or `undefined`. */
+type FieldCheck = (json: unknown) => string | undefined;
+
+const string: FieldCheck = (j) => typeof j === "string" ? undefined : "must be a string";
+const date: FieldCheck = (j) => encodedTime(j) !== undefined ? undefined : "must be a valid Date";
+const optional = (check: FieldCheck): FieldCheck => (j) => j === undefined ? undefined : check(j);
+const nullable = (check: FieldCheck): FieldCheck => (j) => j === null ? undefined : check(j);
+const present: FieldCheck = (j) => j === undefined ? "is required" : undefined;
+const array: FieldCheck = (j) => Array.isArray(j) ? undefined : "must be an array";
+const object: FieldCheck = (j) =>
+  j !== null && typeof j === "object" && !Array.isArray(j) && scalarTag(j) === undefined
     ? undefined
     : "must be a plain object";
-const finite: FieldCheck = (v) =>
-  typeof v === "number" && Number.isFinite(v) ? undefined : "must be a finite number";
-const step: FieldCheck = (v) =>
-  Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : "must be a non-negative safe integer";
-const state: FieldCheck = (v) =>
-  v === "ready" || v === "running" || v === "completed" || v === "error"
-    ? undefined
-    : 'must be one of "ready", "running", "completed", "error"';
-const strings: FieldCheck = (v) =>
-  Array.isArray(v) && v.every((line) => typeof line === "string")
+const number: FieldCheck = (j) => encodedNumber(j) !== undefined ? undefined : "must be a number";
+const step: FieldCheck = (j) =>
+  typeof j === "number" && Number.isSafeInteger(j) ? undefined : "must be a safe integer";
+const state: FieldCheck = (j) => idProblem(j) === undefined ? undefined : `must be ${VALID_ID}`;
+const strings: FieldCheck = (j) =>
+  Array.isArray(j) && j.every((line) => typeof line === "string")
     ? undefined
     : "must be an array of strings";
-const optionalString: FieldCheck = (v) => v === undefined ? undefined : string(v);
 
-const FIELDS: Record<RecordKind, Record<string, FieldCheck>> = {
-  program: {
-    name: string,
-    source: string,
-    bytecode: present,
-    created: date,
-    updated: optionalDate,
-  },
-  execution: {
-    programId: string,
-    state,
-    pc: finite,
-    stack: array,
-    variables: object,
-    output: strings,
-    error: optionalString,
-    created: date,
-    updated: optionalDate,
-  },
-  history: {
-    step,
-    pc: finite,
-    instruction: string,
-    stack: array,
-    variables: object,
-    timestamp: date,
-  },
+const FIELDS: Record<RecordKind, [string, FieldCheck][]> = {
+  program: [
+    ["name", string],
+    ["source", string],
+    ["bytecode", present],
+    ["created", date],
+    ["updated", optional(nullable(date))],
+  ],
+  execution: [
+    ["programId", string],
+    ["state", state],
+    ["pc", number],
+    ["stack", array],
+    ["variables", object],
+    ["output", optional(strings)],
+    ["error", optional(nullable(string))],
+    ["created", date],
+    ["updated", optional(nullable(date))],
+  ],
+  history: [
+    ["step", step],
+    ["pc", number],
+    ["instruction", string],
+    ["stack", array],
+    ["variables", object],
+    ["timestamp", date],
+  ],
 };
 
 /** The field holding the id a record is stored under. */
@@ -82,65 +93,66 @@ const KEY_FIELD: Record<RecordKind, "id" | "executionId"> = {
 };
 
 /**
- * Checks a record's shape and values and returns its JSON form together with the checked
- * copy it was made from. Take the id (and a history entry's key) from `record`, not from
- * the caller's object, which a getter or proxy could make answer differently.
+ * Checks a record's shape and values and returns its encoded form with the fields backends
+ * key on. Each property of the caller's object is read once, so a getter or proxy cannot
+ * make what is stored differ from what was checked.
  *
  * @param kind Which kind of record this is.
  * @param record The record passed by the caller.
- * @returns The JSON form and a fresh record decoded from it; neither shares anything with
- * the caller's object.
+ * @returns The encoded form, sharing nothing with the caller's object, and its key fields.
  * @throws {ValidationError} For an invalid id, a missing or mistyped field, or a value that
  * cannot round-trip.
  */
-export function checkRecord<K extends RecordKind>(
-  kind: K,
-  record: unknown,
-): { json: JsonObject; record: RecordTypes[K] } {
+export function checkRecord<K extends RecordKind>(kind: K, record: unknown): CheckedRecords[K] {
   if (record === null || typeof record !== "object" || Array.isArray(record)) {
     throw new ValidationError(
       `Cannot save ${kind}: expected a ${kind} object, got ${describeType(record)}`,
     );
   }
-  const fields = record as Record<string, unknown>;
   const keyField = KEY_FIELD[kind];
-  const id = fields[keyField];
+  const json = encodeValue(record, `Cannot save ${kind}`) as JsonObject;
+  const id = json[keyField];
   assertId(id, `Cannot save ${kind}`, keyField);
   const context = kind === "history"
-    ? `Cannot save history of execution "${id}" at step ${String(fields.step)}`
+    ? `Cannot save history of execution "${id}" at step ${describeStep(json.step)}`
     : `Cannot save ${kind} "${id}"`;
-  const programId = fields.programId;
-  if (kind === "execution") assertId(programId, context, "programId");
-  const problem = checkFields(kind, fields);
+  if (kind === "execution") assertId(json.programId, context, "programId");
+  const problem = checkFields(kind, json);
   if (problem !== undefined) {
     throw new ValidationError(`${context}: ${problem}; fix the ${kind} and save it again`);
   }
-  const json = encodeValue(record, context, "") as JsonObject;
-  // Check again what will be stored: encoding reads each enumerable property once more, so
-  // a non-enumerable field, a getter or a proxy could otherwise slip past the checks above
-  // and store a record that reads back as corrupt.
-  const stored = decodeValue(json) as Record<string, unknown>;
-  const again = stored[keyField] !== id
-    ? `field "${keyField}" is not an enumerable own property, or changed while it was read`
-    : (kind === "execution" && stored.programId !== programId)
-    ? 'field "programId" is not an enumerable own property, or changed while it was read'
-    : checkFields(kind, stored);
-  if (again !== undefined) {
-    throw new ValidationError(
-      `${context}: ${again}; pass a plain object whose fields are plain data properties`,
-    );
+  return keyFields(kind, json) as CheckedRecords[K];
+}
+
+function keyFields(kind: RecordKind, json: JsonObject): CheckedRecords[RecordKind] {
+  switch (kind) {
+    case "program":
+      return { json, id: json.id as string };
+    case "execution":
+      return {
+        json,
+        id: json.id as string,
+        programId: json.programId as string,
+        state: json.state as string,
+      };
+    case "history":
+      return {
+        json,
+        executionId: json.executionId as string,
+        step: json.step as number,
+        time: encodedTime(json.timestamp) as number,
+      };
   }
-  return { json, record: stored as unknown as RecordTypes[K] };
 }
 
 /**
- * Turns a stored JSON form back into a record, checking its shape again.
+ * Checks a stored record's encoded form and decodes it, in place.
  *
  * @param kind Which kind of record this is.
- * @param json The parsed JSON.
+ * @param json The parsed JSON; it is decoded in place, so pass a tree nothing else holds.
  * @param what Names what was being read, e.g. `program "p1"` or `programs`.
  * @param path The file or document the record came from, for the error.
- * @returns A fresh record.
+ * @returns The record.
  * @throws {CorruptRecordError} When the JSON is not a valid record.
  */
 export function decodeRecord<K extends RecordKind>(
@@ -151,23 +163,26 @@ export function decodeRecord<K extends RecordKind>(
 ): RecordTypes[K] {
   let problem: string | undefined;
   let record: unknown;
-  try {
-    record = decodeValue(json);
-  } catch (error) {
-    problem = (error as Error).message;
+  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+    problem = `it holds ${describeType(json)}`;
+  } else {
+    const fields = json as JsonObject;
+    const key = KEY_FIELD[kind];
+    problem = idProblem(fields[key]) === undefined
+      ? (kind === "execution" && idProblem(fields.programId) !== undefined
+        ? `field "programId" must be ${VALID_ID}`
+        : checkFields(kind, fields))
+      : `field "${key}" must be ${VALID_ID}`;
   }
   if (problem === undefined) {
-    if (record === null || typeof record !== "object" || Array.isArray(record)) {
-      problem = `it holds ${describeType(record)}`;
-    } else {
-      const fields = record as Record<string, unknown>;
-      problem = idProblem(fields[KEY_FIELD[kind]]) === undefined
-        ? checkFields(kind, fields)
-        : `field "${KEY_FIELD[kind]}" must be ${VALID_ID}`;
+    try {
+      record = decodeValue(json);
+    } catch (error) {
+      problem = (error as Error).message;
     }
   }
   if (problem !== undefined) {
-    const source = path === undefined ? "the stored record" : `file "${path}"`;
+    const source = path === undefined ? "the stored record" : `"${path}"`;
     throw new CorruptRecordError(
       `Cannot read ${what}: ${source} does not hold a valid ${kind} (${problem}); ` +
         "restore it from a backup or delete it",
@@ -177,12 +192,16 @@ export function decodeRecord<K extends RecordKind>(
   return record as RecordTypes[K];
 }
 
-function checkFields(kind: RecordKind, record: Record<string, unknown>): string | undefined {
-  for (const [field, check] of Object.entries(FIELDS[kind])) {
-    const problem = check(record[field]);
+function checkFields(kind: RecordKind, json: JsonObject): string | undefined {
+  for (const [field, check] of FIELDS[kind]) {
+    const problem = check(json[field]);
     if (problem !== undefined) return `field "${field}" ${problem}`;
   }
   return undefined;
+}
+
+function describeStep(step: unknown): string {
+  return typeof step === "number" ? String(step) : "(invalid)";
 }
 
 function describeType(value: unknown): string {
@@ -192,23 +211,57 @@ function describeType(value: unknown): string {
 }
 
 /**
- * Orders records by id in JavaScript string order (UTF-16 code units).
+ * Checks the lines passed to `appendOutput` and copies them, reading each once.
  *
- * @param a A record.
- * @param b Another record.
- * @returns A negative number, zero or a positive number, for `Array.prototype.sort`.
+ * @param lines What the caller passed.
+ * @param context Names the call for error messages.
+ * @returns A copy of the lines.
+ * @throws {ValidationError} When `lines` is not an array of strings.
  */
-export function compareIds(a: { id: string }, b: { id: string }): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+export function checkOutputLines(lines: unknown, context: string): string[] {
+  if (!Array.isArray(lines)) {
+    throw new ValidationError(
+      `${context}: lines must be an array of strings, not ${describeType(lines)}`,
+    );
+  }
+  let copy: string[];
+  try {
+    copy = Array.from(lines);
+  } catch (error) {
+    throw new ValidationError(
+      `${context}: lines could not be read (${String(error)}); pass an array of strings`,
+    );
+  }
+  for (let i = 0; i < copy.length; i++) {
+    if (typeof copy[i] !== "string") {
+      throw new ValidationError(
+        `${context}: line ${i} is ${describeType(copy[i])}, not a string; pass an array of ` +
+          "strings",
+      );
+    }
+  }
+  return copy;
 }
 
 /**
- * Orders history entries by step, then by timestamp.
+ * The error for a history entry whose key holds a different entry.
  *
- * @param a A history entry.
- * @param b Another history entry.
- * @returns A negative number, zero or a positive number, for `Array.prototype.sort`.
+ * @param executionId The entry's execution.
+ * @param step The entry's step.
+ * @param time The entry's timestamp, in milliseconds.
+ * @param options The underlying error, and whether the call may have stored anything.
+ * @returns The error to throw.
  */
-export function compareHistory(a: History, b: History): number {
-  return a.step - b.step || a.timestamp.getTime() - b.timestamp.getTime();
+export function historyConflict(
+  executionId: string,
+  step: number,
+  time: number,
+  options: { cause?: unknown } = {},
+): ConflictError {
+  return new ConflictError(
+    `Cannot save history of execution "${executionId}" at step ${step}: a different entry ` +
+      `with timestamp ${new Date(time).toISOString()} is already stored under that key; ` +
+      "history is append-only, so the stored entry was kept (read it with getHistory)",
+    options,
+  );
 }

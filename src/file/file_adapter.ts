@@ -15,14 +15,25 @@ import {
   StorageError,
 } from "../errors.ts";
 import { assertId, idToFileStem } from "../ids.ts";
+import { checkRecord, decodeRecord, type RecordTypes } from "../records.ts";
 import {
-  checkRecord,
-  compareHistory,
-  compareIds,
-  decodeRecord,
-  type RecordTypes,
-} from "../records.ts";
-import type { Execution, ExecutionFilter, History, Program, StorageAdapter } from "../types.ts";
+  checkHistoryQuery,
+  checkListQuery,
+  compareCodePoints,
+  compareHistoryKeys,
+  selectHistory,
+  selectPage,
+} from "../query.ts";
+import type {
+  Execution,
+  ExecutionQuery,
+  History,
+  HistoryQuery,
+  ListQuery,
+  OutputQuery,
+  Program,
+  StorageAdapter,
+} from "../types.ts";
 import {
   isTempName,
   makeDir,
@@ -239,9 +250,9 @@ export class FileStorageAdapter implements StorageAdapter {
    */
   async saveHistory(history: History): Promise<void> {
     this.#assertConnected("save history");
-    const checked = checkRecord("history", history);
-    const text = formatJson(checked.json);
-    const { executionId, step, timestamp } = checked.record;
+    const { json, executionId, step, time } = checkRecord("history", history);
+    const text = formatJson(json);
+    const timestamp = new Date(time);
     const what = `history of execution "${executionId}" at step ${step}`;
     const root = join(this.dataDir, DIRS.history);
     const dir = join(root, idToFileStem(executionId));
@@ -271,9 +282,10 @@ export class FileStorageAdapter implements StorageAdapter {
    * @throws {ValidationError} For an invalid id.
    * @throws {NotConnectedError} When not connected.
    */
-  async getHistory(executionId: string): Promise<History[]> {
+  async getHistory(executionId: string, query?: HistoryQuery): Promise<History[]> {
     this.#assertConnected("get history");
     assertId(executionId, "Cannot get history", "executionId");
+    const plan = checkHistoryQuery(query, `Cannot get history of execution "${executionId}"`);
     const dir = join(this.dataDir, DIRS.history, idToFileStem(executionId));
     const entries = await this.#readAll("history", dir, `history of execution "${executionId}"`);
     for (const { record, path, name } of entries) {
@@ -287,7 +299,10 @@ export class FileStorageAdapter implements StorageAdapter {
         );
       }
     }
-    return entries.map((entry) => entry.record).sort(compareHistory);
+    const sorted = entries.map((entry) => entry.record).sort((a, b) =>
+      compareHistoryKeys(a.step, a.timestamp.getTime(), b.step, b.timestamp.getTime())
+    );
+    return selectHistory(sorted, plan, (e) => ({ step: e.step, time: e.timestamp.getTime() }));
   }
 
   /**
@@ -297,9 +312,10 @@ export class FileStorageAdapter implements StorageAdapter {
    * @throws {CorruptRecordError} When a file cannot be read; the error names it.
    * @throws {NotConnectedError} When not connected.
    */
-  async listPrograms(): Promise<Program[]> {
+  async listPrograms(query?: ListQuery): Promise<Program[]> {
     this.#assertConnected("list programs");
-    return await this.#list("program");
+    const plan = checkListQuery(query, "Cannot list programs", false);
+    return selectPage(await this.#list("program"), plan, (p) => p.id);
   }
 
   /**
@@ -311,12 +327,15 @@ export class FileStorageAdapter implements StorageAdapter {
    * @throws {ValidationError} For an invalid `filter.programId`.
    * @throws {NotConnectedError} When not connected.
    */
-  async listExecutions(filter: ExecutionFilter = {}): Promise<Execution[]> {
+  async listExecutions(query?: ExecutionQuery): Promise<Execution[]> {
     this.#assertConnected("list executions");
-    const { programId } = filter;
-    if (programId !== undefined) assertId(programId, "Cannot list executions", "programId");
-    const all = await this.#list("execution");
-    return programId === undefined ? all : all.filter((e) => e.programId === programId);
+    const plan = checkListQuery(query, "Cannot list executions", true);
+    const { programId, state } = plan;
+    const all = (await this.#list("execution")).filter((e) =>
+      (programId === undefined || e.programId === programId) &&
+      (state === undefined || e.state === state)
+    );
+    return selectPage(all, plan, (e) => e.id);
   }
 
   /**
@@ -360,6 +379,31 @@ export class FileStorageAdapter implements StorageAdapter {
     return existed;
   }
 
+  /** Disconnects; for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.disconnect();
+  }
+
+  /** Not yet built for the file backend. */
+  appendOutput(_executionId: string, _lines: string[]): Promise<void> {
+    return Promise.reject(new StorageError("appendOutput is not built yet"));
+  }
+
+  /** Not yet built for the file backend. */
+  getOutput(_executionId: string, _query?: OutputQuery): Promise<string[]> {
+    return Promise.reject(new StorageError("getOutput is not built yet"));
+  }
+
+  /** Not yet built for the file backend. */
+  getCurrentExecutionId(): Promise<string | null> {
+    return Promise.reject(new StorageError("getCurrentExecutionId is not built yet"));
+  }
+
+  /** Not yet built for the file backend. */
+  setCurrentExecutionId(_id: string | null): Promise<void> {
+    return Promise.reject(new StorageError("setCurrentExecutionId is not built yet"));
+  }
+
   /**
    * Creates `dir` in `parent` if needed, and makes its entry durable: always when it was
    * just created, and once per connection when it already existed, since a writer that
@@ -373,9 +417,8 @@ export class FileStorageAdapter implements StorageAdapter {
 
   async #save(kind: Kind, record: Program | Execution): Promise<void> {
     this.#assertConnected(`save ${kind}`);
-    const checked = checkRecord(kind, record);
-    const text = formatJson(checked.json);
-    const { id } = checked.record;
+    const { json, id } = checkRecord(kind, record);
+    const text = formatJson(json);
     const dir = join(this.dataDir, DIRS[kind]);
     const name = `${idToFileStem(id)}.json`;
     await this.#io(`Cannot save ${kind} "${id}"`, join(dir, name), async () => {
@@ -410,7 +453,7 @@ export class FileStorageAdapter implements StorageAdapter {
         );
       }
     }
-    return entries.map((entry) => entry.record).sort(compareIds);
+    return entries.map((entry) => entry.record).sort((a, b) => compareCodePoints(a.id, b.id));
   }
 
   /** Reads every record file in `dir`, skipping temp files and files deleted meanwhile. */

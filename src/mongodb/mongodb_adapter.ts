@@ -17,14 +17,25 @@ import {
   ValidationError,
 } from "../errors.ts";
 import { assertId } from "../ids.ts";
+import { checkRecord, decodeRecord, type RecordTypes } from "../records.ts";
 import {
-  checkRecord,
-  compareHistory,
-  compareIds,
-  decodeRecord,
-  type RecordTypes,
-} from "../records.ts";
-import type { Execution, ExecutionFilter, History, Program, StorageAdapter } from "../types.ts";
+  checkHistoryQuery,
+  checkListQuery,
+  compareCodePoints,
+  compareHistoryKeys,
+  selectHistory,
+  selectPage,
+} from "../query.ts";
+import type {
+  Execution,
+  ExecutionQuery,
+  History,
+  HistoryQuery,
+  ListQuery,
+  OutputQuery,
+  Program,
+  StorageAdapter,
+} from "../types.ts";
 import { Redactor } from "./_redact.ts";
 import { optionSecrets, parseUri } from "./_uri.ts";
 
@@ -276,9 +287,9 @@ export class MongoDBAdapter implements StorageAdapter {
    */
   async saveProgram(program: Program): Promise<void> {
     const session = this.#connected("save program");
-    const { json, record } = checkRecord("program", program);
-    const what = `Cannot save program "${record.id}"`;
-    const document: ProgramDocument = { id: record.id, doc: toText(json, what) };
+    const { json, id } = checkRecord("program", program);
+    const what = `Cannot save program "${id}"`;
+    const document: ProgramDocument = { id, doc: toText(json, what) };
     await this.#io(what, session, () => upsert(session.programs, document));
   }
 
@@ -307,13 +318,9 @@ export class MongoDBAdapter implements StorageAdapter {
    */
   async saveExecution(execution: Execution): Promise<void> {
     const session = this.#connected("save execution");
-    const { json, record } = checkRecord("execution", execution);
-    const what = `Cannot save execution "${record.id}"`;
-    const document: ExecutionDocument = {
-      id: record.id,
-      programId: record.programId,
-      doc: toText(json, what),
-    };
+    const { json, id, programId } = checkRecord("execution", execution);
+    const what = `Cannot save execution "${id}"`;
+    const document: ExecutionDocument = { id, programId, doc: toText(json, what) };
     await this.#io(what, session, () => upsert(session.executions, document));
   }
 
@@ -345,8 +352,8 @@ export class MongoDBAdapter implements StorageAdapter {
    */
   async saveHistory(history: History): Promise<void> {
     const session = this.#connected("save history");
-    const { json, record } = checkRecord("history", history);
-    const { executionId, step, timestamp } = record;
+    const { json, executionId, step, time } = checkRecord("history", history);
+    const timestamp = new Date(time);
     const what = `Cannot save history of execution "${executionId}" at step ${step}`;
     const document: HistoryDocument = { executionId, step, timestamp, doc: toText(json, what) };
     try {
@@ -372,18 +379,20 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {NotConnectedError} When not connected.
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
-  async getHistory(executionId: string): Promise<History[]> {
+  async getHistory(executionId: string, query?: HistoryQuery): Promise<History[]> {
     const session = this.#connected("get history");
     assertId(executionId, "Cannot get history", "executionId");
+    const plan = checkHistoryQuery(query, `Cannot get history of execution "${executionId}"`);
     const what = `history of execution "${executionId}"`;
     const documents = await this.#io(
       `Cannot get ${what}`,
       session,
       () => session.history.find({ executionId }, { projection: { _id: 0 } }).toArray(),
     );
-    return documents.map((document) => this.#decodeHistory(document, what)).sort(
-      compareHistory,
+    const sorted = documents.map((document) => this.#decodeHistory(document, what)).sort((a, b) =>
+      compareHistoryKeys(a.step, a.timestamp.getTime(), b.step, b.timestamp.getTime())
     );
+    return selectHistory(sorted, plan, (e) => ({ step: e.step, time: e.timestamp.getTime() }));
   }
 
   /**
@@ -394,16 +403,17 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {NotConnectedError} When not connected.
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
-  async listPrograms(): Promise<Program[]> {
+  async listPrograms(query?: ListQuery): Promise<Program[]> {
     const session = this.#connected("list programs");
+    const plan = checkListQuery(query, "Cannot list programs", false);
     const documents = await this.#io(
       "Cannot list programs",
       session,
       () => session.programs.find({}, { projection: { _id: 0 } }).toArray(),
     );
-    return documents.map((document) => this.#decode("program", document, "programs")).sort(
-      compareIds,
-    );
+    const sorted = documents.map((document) => this.#decode("program", document, "programs"))
+      .sort((a, b) => compareCodePoints(a.id, b.id));
+    return selectPage(sorted, plan, (p) => p.id);
   }
 
   /**
@@ -416,10 +426,10 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {NotConnectedError} When not connected.
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
-  async listExecutions(filter: ExecutionFilter = {}): Promise<Execution[]> {
+  async listExecutions(query?: ExecutionQuery): Promise<Execution[]> {
     const session = this.#connected("list executions");
-    const { programId } = filter;
-    if (programId !== undefined) assertId(programId, "Cannot list executions", "programId");
+    const plan = checkListQuery(query, "Cannot list executions", true);
+    const { programId, state } = plan;
     const documents = await this.#io(
       "Cannot list executions",
       session,
@@ -428,8 +438,10 @@ export class MongoDBAdapter implements StorageAdapter {
           projection: { _id: 0 },
         }).toArray(),
     );
-    return documents.map((document) => this.#decode("execution", document, "executions"))
-      .sort(compareIds);
+    const sorted = documents.map((document) => this.#decode("execution", document, "executions"))
+      .filter((e) => state === undefined || e.state === state)
+      .sort((a, b) => compareCodePoints(a.id, b.id));
+    return selectPage(sorted, plan, (e) => e.id);
   }
 
   /**
@@ -476,6 +488,31 @@ export class MongoDBAdapter implements StorageAdapter {
       () => session.history.deleteMany({ executionId: id }),
     );
     return result.deletedCount > 0;
+  }
+
+  /** Disconnects; for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.disconnect();
+  }
+
+  /** Not yet built for the MongoDB backend. */
+  appendOutput(_executionId: string, _lines: string[]): Promise<void> {
+    return Promise.reject(new StorageError("appendOutput is not built yet"));
+  }
+
+  /** Not yet built for the MongoDB backend. */
+  getOutput(_executionId: string, _query?: OutputQuery): Promise<string[]> {
+    return Promise.reject(new StorageError("getOutput is not built yet"));
+  }
+
+  /** Not yet built for the MongoDB backend. */
+  getCurrentExecutionId(): Promise<string | null> {
+    return Promise.reject(new StorageError("getCurrentExecutionId is not built yet"));
+  }
+
+  /** Not yet built for the MongoDB backend. */
+  setCurrentExecutionId(_id: string | null): Promise<void> {
+    return Promise.reject(new StorageError("setCurrentExecutionId is not built yet"));
   }
 
   /** Runs `work` after every earlier `connect()` and `disconnect()` has settled. */

@@ -50,9 +50,13 @@ import { validationCases } from "./_validation.ts";
 // and the interface mentions the records.
 export type {
   Execution,
-  ExecutionFilter,
+  ExecutionQuery,
   ExecutionState,
   History,
+  HistoryKey,
+  HistoryQuery,
+  ListQuery,
+  OutputQuery,
   Program,
   StorageAdapter,
 } from "../types.ts";
