@@ -217,8 +217,13 @@ function describeStep(step: unknown): string {
 
 function describeType(value: unknown): string {
   if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+  if (typeof value !== "object") return `a ${typeof value}`;
+  try {
+    return Array.isArray(value) ? "an array" : "an object";
+  } catch {
+    // A revoked proxy.
+    return "an object";
+  }
 }
 
 /**
