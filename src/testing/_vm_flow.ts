@@ -1,0 +1,1 @@
+export const vmFlowCases: readonly import("./_types.ts").Case[] = [];
