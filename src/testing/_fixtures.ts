@@ -537,3 +537,38 @@ export const INVALID_IDS: readonly { label: string; id: unknown }[] = [
   { label: "a high surrogate at the end", id: "abc\ud83d" },
   { label: "surrogates in the wrong order", id: "\ude00\ud83d" },
 ];
+
+/** Every method of the adapter interface. */
+const METHODS = [
+  "connect",
+  "disconnect",
+  "isConnected",
+  "saveProgram",
+  "getProgram",
+  "saveExecution",
+  "getExecution",
+  "saveHistory",
+  "getHistory",
+  "listPrograms",
+  "listExecutions",
+  "deleteProgram",
+  "deleteExecution",
+  "appendOutput",
+  "getOutput",
+  "getCurrentExecutionId",
+  "setCurrentExecutionId",
+] as const;
+
+/**
+ * A plain object whose methods call `adapter`'s, so that a case can replace some of them
+ * (to record calls) without touching the adapter, whose methods may use private fields.
+ */
+export function delegate(adapter: StorageAdapter): StorageAdapter {
+  const out: Record<string | symbol, unknown> = {};
+  for (const method of METHODS) {
+    out[method] = (...args: unknown[]) =>
+      (adapter[method] as (...args: unknown[]) => unknown).apply(adapter, args);
+  }
+  out[Symbol.asyncDispose] = () => adapter[Symbol.asyncDispose]();
+  return out as unknown as StorageAdapter;
+}

@@ -9,7 +9,7 @@ import { ValidationError } from "../errors.ts";
 import { streamHistory, type StreamHistoryQuery } from "../stream_history.ts";
 import type { History, HistoryQuery, StorageAdapter } from "../types.ts";
 import { assert, assertEquals, assertRejects, checkEach, render } from "./_assert.ts";
-import { at, expected, makeHistory, shuffled } from "./_fixtures.ts";
+import { at, delegate, expected, makeHistory, shuffled } from "./_fixtures.ts";
 import type { Case } from "./_types.ts";
 
 /** 120 entries: steps -1 to 29, two entries at some steps, and a run of 82 at step 7. */
@@ -40,7 +40,7 @@ async function collect(iterator: AsyncIterable<History>): Promise<History[]> {
 /** An adapter that records the queries `getHistory` receives, and forwards everything. */
 function recording(adapter: StorageAdapter): { adapter: StorageAdapter; queries: HistoryQuery[] } {
   const queries: HistoryQuery[] = [];
-  const wrapper = Object.create(adapter) as StorageAdapter;
+  const wrapper = delegate(adapter);
   wrapper.getHistory = (id, query) => {
     queries.push({ ...query });
     return adapter.getHistory(id, query);
