@@ -61,6 +61,10 @@ import { vmFlowCases } from "./_vm_flow.ts";
 import type { ComplianceOptions } from "./_types.ts";
 
 export type { ComplianceOptions, ComplianceTest } from "./_types.ts";
+export { type ConcurrencyOptions, testConcurrentProcesses } from "./durability/concurrency.ts";
+export { type CrashOptions, testCrashConsistency } from "./durability/crash.ts";
+export type { DurabilityOptions } from "./durability/options.ts";
+
 // Re-exported so this entry point stands alone: its API mentions the adapter interface,
 // and the interface mentions the records.
 export type {
