@@ -39,9 +39,10 @@ export interface DurabilityOptions {
   /**
    * The module that creates the adapter: it exports `createAdapter(store: string)` (or a
    * default export), returning a new, unconnected adapter on the store named by `store`.
-   * A `file:` or `https:` URL, as a string or a `URL`; child processes import it too.
+   * A `file:` or `https:` URL, as a string or a `URL` (any object with an `href`); child
+   * processes import it too.
    */
-  adapterModule: string | URL;
+  adapterModule: string | { readonly href: string };
   /** Prefix for test names, such as `"FileStorageAdapter"`. */
   name?: string;
   /**
@@ -97,8 +98,7 @@ export function checkDurabilityOptions(options: DurabilityOptions, what: string)
   if (typeof options.test !== "function") {
     fail("options.test must be a function such as Deno.test");
   }
-  const module = options.adapterModule;
-  if (!(module instanceof URL) && (typeof module !== "string" || module === "")) {
+  if (moduleUrl(options.adapterModule) === "") {
     fail(
       "options.adapterModule must be the URL of a module exporting createAdapter(store), " +
         'such as new URL("./my_adapter.ts", import.meta.url)',
@@ -109,6 +109,13 @@ export function checkDurabilityOptions(options: DurabilityOptions, what: string)
       fail(`options.${hook} must be a function or left out`);
     }
   }
+}
+
+/** The adapter module's URL as a string; `""` when it is neither a string nor a URL. */
+function moduleUrl(module: unknown): string {
+  if (typeof module === "string") return module;
+  const href = (module as { href?: unknown } | null)?.href;
+  return typeof href === "string" ? href : "";
 }
 
 /** The name of a test: the adapter's name, then what it proves. */
@@ -125,7 +132,7 @@ export async function startRun(options: DurabilityOptions): Promise<Run> {
         "test with `deno test --allow-run --allow-read` and your adapter's permissions",
     );
   }
-  const module = String(options.adapterModule);
+  const module = moduleUrl(options.adapterModule);
   let create: CreateAdapter;
   try {
     create = await loadAdapterModule(module);
