@@ -197,8 +197,8 @@ async function concurrencyRun(options: ConcurrencyOptions, settings: Settings, r
   if (done.length !== writers) problems.push(`${done.length} of ${writers} writers finished`);
 
   const storage = await run.createAdapter();
-  await storage.connect();
   try {
+    await storage.connect();
     const last = (build: (w: number, seq: number) => unknown, got: unknown) =>
       Array.from({ length: writers }, (_, w) => w).some((w) =>
         mismatch(got, build(w, writes - 1)) === undefined
@@ -245,6 +245,8 @@ async function concurrencyRun(options: ConcurrencyOptions, settings: Settings, r
     if (current === null || !lastCurrents.includes(current)) {
       problems.push(`the current execution is ${JSON.stringify(current)}, no writer's last`);
     }
+  } catch (error) {
+    problems.push(`reading the store afterwards failed: ${String(error)}`);
   } finally {
     await storage.disconnect();
   }
