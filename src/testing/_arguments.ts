@@ -9,7 +9,8 @@
 import { StorageError, ValidationError } from "../errors.ts";
 import type { Execution, History, Program, StorageAdapter } from "../types.ts";
 import { assertEquals, assertRejects, assertSame, checkEach, describe } from "./_assert.ts";
-import { expected, INVALID_IDS, makeExecution, makeHistory, makeProgram } from "./_fixtures.ts";
+import { expected, makeExecution, makeHistory, makeProgram } from "./_fixtures.ts";
+import { INVALID_IDS } from "./_id_values.ts";
 import type { Case } from "./_types.ts";
 
 interface IdMethod {

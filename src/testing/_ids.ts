@@ -6,15 +6,8 @@
 
 import type { Execution, History, Program, StorageAdapter } from "../types.ts";
 import { assert, assertEquals, assertSame, checkEach } from "./_assert.ts";
-import {
-  byId,
-  expected,
-  HARD_IDS,
-  makeExecution,
-  makeHistory,
-  makeProgram,
-  shuffled,
-} from "./_fixtures.ts";
+import { byId, expected, makeExecution, makeHistory, makeProgram, shuffled } from "./_fixtures.ts";
+import { HARD_IDS } from "./_id_values.ts";
 import type { Case } from "./_types.ts";
 
 const show = (

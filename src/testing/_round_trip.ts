@@ -6,15 +6,7 @@
 
 import type { Execution, History, Program, StorageAdapter } from "../types.ts";
 import { assert, assertEquals, checkEach, hasOwn, render } from "./_assert.ts";
-import {
-  at,
-  expected,
-  makeExecution,
-  makeHistory,
-  makeProgram,
-  nested,
-  withKey,
-} from "./_fixtures.ts";
+import { at, expected, makeExecution, makeHistory, makeProgram, withKey } from "./_fixtures.ts";
 import type { Case } from "./_types.ts";
 import {
   BYTES,
@@ -23,6 +15,7 @@ import {
   EDGE_DATES,
   LONE_SURROGATES,
   LOOKALIKES,
+  nested,
   ODD_KEYS,
   oddKeysObject,
   PRIMITIVES,

@@ -7,15 +7,8 @@
 import { StorageError, ValidationError } from "../errors.ts";
 import type { Execution, History, Program, StorageAdapter } from "../types.ts";
 import { assert, assertEquals, assertRejects, checkEach } from "./_assert.ts";
-import {
-  at,
-  expected,
-  makeExecution,
-  makeHistory,
-  makeProgram,
-  nested,
-  UNSTORABLE,
-} from "./_fixtures.ts";
+import { at, expected, makeExecution, makeHistory, makeProgram } from "./_fixtures.ts";
+import { nested, UNSTORABLE } from "./_values.ts";
 import type { Case } from "./_types.ts";
 
 type Fields = Record<string, unknown>;

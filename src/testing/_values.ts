@@ -1,6 +1,6 @@
 /**
- * Storable values at their edges, which every adapter must return exactly: the fixtures
- * of the round-trip cases.
+ * Values at their edges: the storable ones every adapter must return exactly, and the
+ * ones every adapter must reject.
  *
  * @module
  */
@@ -237,3 +237,132 @@ export function cvmExtraFields(): Record<string, unknown> {
     status: "AWAITING_COGNITIVE_RESULT",
   };
 }
+
+/** One kind of value that cannot round-trip, built fresh for every use. */
+export interface Unstorable {
+  /** What the value is. */
+  label: string;
+  /** Builds the value. */
+  make(): unknown;
+}
+
+class Point {
+  x: number;
+  y: number;
+  constructor(x: number, y: number) {
+    this.x = x;
+    this.y = y;
+  }
+}
+
+class When extends Date {}
+class Bytes extends Uint8Array {}
+class List extends Array {}
+
+/** A value nested `depth` levels deep, alternating arrays and objects. */
+export function nested(depth: number, leaf: unknown = 1): unknown {
+  let value = leaf;
+  for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { d: value };
+  return value;
+}
+
+/** Values that cannot round-trip, wherever they occur in a record. */
+export const UNSTORABLE: readonly Unstorable[] = [
+  { label: "a function", make: () => function named() {} },
+  { label: "an arrow function", make: () => () => 1 },
+  { label: "a symbol", make: () => Symbol("s") },
+  { label: "a BigInt", make: () => BigInt(1) },
+  { label: "an array holding undefined", make: () => [1, undefined, 3] },
+  {
+    label: "a sparse array",
+    make: () => {
+      const array: unknown[] = [1];
+      array[2] = 3;
+      return array;
+    },
+  },
+  { label: "an array of holes", make: () => new Array(3) },
+  {
+    label: "an array with an extra own property",
+    make: () => Object.assign([1, 2], { extra: "lost in JSON" }),
+  },
+  {
+    label: "an array with a symbol property",
+    make: () => Object.assign([1], { [Symbol("s")]: 1 }),
+  },
+  { label: "an instance of an Array subclass", make: () => List.from([1, 2]) },
+  { label: "a Map", make: () => new Map([["a", 1]]) },
+  { label: "a Set", make: () => new Set([1]) },
+  { label: "a RegExp", make: () => /a+/g },
+  { label: "a class instance", make: () => new Point(1, 2) },
+  { label: "an instance of an empty class", make: () => new (class Empty {})() },
+  { label: "an object with a custom prototype", make: () => Object.create({ inherited: 1 }) },
+  { label: "an object with a symbol key", make: () => ({ [Symbol("s")]: 1, a: 1 }) },
+  { label: "an Error", make: () => new Error("boom") },
+  { label: "a boxed string", make: () => Object("text") },
+  { label: "a boxed number", make: () => Object(1) },
+  { label: "a boxed boolean", make: () => Object(true) },
+  { label: "a Promise", make: () => Promise.resolve(1) },
+  { label: "a WeakMap", make: () => new WeakMap() },
+  { label: "an object with a toJSON method", make: () => ({ toJSON: () => "x" }) },
+  { label: "an invalid Date", make: () => new Date(NaN) },
+  { label: "an instance of a Date subclass", make: () => new When(0) },
+  {
+    label: "a Date with an extra own property",
+    make: () => Object.assign(new Date(0), { zone: "UTC" }),
+  },
+  {
+    label: "a Date with its own toISOString",
+    make: () => Object.assign(new Date(0), { toISOString: () => "1999-01-01T00:00:00.000Z" }),
+  },
+  { label: "an instance of a Uint8Array subclass (such as Buffer)", make: () => new Bytes(2) },
+  { label: "an Int8Array", make: () => new Int8Array([1, -1]) },
+  { label: "a Uint8ClampedArray", make: () => new Uint8ClampedArray([1, 2]) },
+  { label: "a Uint16Array", make: () => new Uint16Array([1, 2]) },
+  { label: "a Float64Array", make: () => new Float64Array([1.5]) },
+  { label: "an ArrayBuffer", make: () => new ArrayBuffer(2) },
+  { label: "a DataView", make: () => new DataView(new ArrayBuffer(2)) },
+  {
+    label: "an object with a getter that throws",
+    make: () => ({
+      get broken(): never {
+        throw new Error("getter failed");
+      },
+    }),
+  },
+  {
+    label: "a proxy whose traps throw",
+    make: () =>
+      new Proxy({ a: 1 }, {
+        ownKeys() {
+          throw new Error("ownKeys trap failed");
+        },
+      }),
+  },
+  {
+    label: "a circular object",
+    make: () => {
+      const object: Record<string, unknown> = { a: 1 };
+      object.self = object;
+      return object;
+    },
+  },
+  {
+    label: "a circular array",
+    make: () => {
+      const array: unknown[] = [1];
+      array.push(array);
+      return array;
+    },
+  },
+  {
+    label: "an indirectly circular structure",
+    make: () => {
+      const list: unknown[] = [];
+      const root = { a: { b: list } };
+      list.push({ back: root });
+      return root;
+    },
+  },
+  { label: "a value nested 600 levels deep", make: () => nested(600) },
+];
