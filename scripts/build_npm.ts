@@ -181,6 +181,9 @@ testStorageAdapter({ name: "memory", test: () => {}, createAdapter: () => adapte
       noEmit: true,
       strict: true,
       target: "es2022",
+      // StorageAdapter extends AsyncDisposable (`await using`), which TypeScript declares
+      // in esnext.disposable: a consumer's TypeScript needs it too (TypeScript >= 5.2).
+      lib: ["es2022", "esnext.disposable"],
       module: "nodenext",
       moduleResolution: "nodenext",
       types: [],

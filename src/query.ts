@@ -120,13 +120,14 @@ function readOptions(
   type: string,
 ): Record<string, unknown> {
   if (query === undefined) return {};
-  if (query === null || typeof query !== "object" || Array.isArray(query)) {
-    throw new ValidationError(
-      `${context}: the query must be ${type} object or left out, not ${describe(query)}`,
-    );
-  }
   const options: Record<string, unknown> = {};
   try {
+    // Inside the try: Array.isArray throws on a revoked proxy.
+    if (query === null || typeof query !== "object" || Array.isArray(query)) {
+      throw new ValidationError(
+        `${context}: the query must be ${type} object or left out, not ${describe(query)}`,
+      );
+    }
     for (const key of Object.keys(query)) {
       const value = (query as Record<string, unknown>)[key];
       if (value === undefined) continue;
@@ -148,12 +149,23 @@ function readOptions(
 }
 
 function historyKey(after: unknown, context: string): { step: number; time: number } {
-  if (after === null || typeof after !== "object" || Array.isArray(after)) {
-    invalid(context, "after", after, "a history key { step, timestamp }, such as an entry");
+  let step: unknown;
+  let timestamp: unknown;
+  let time = NaN;
+  try {
+    if (after === null || typeof after !== "object" || Array.isArray(after)) {
+      invalid(context, "after", after, "a history key { step, timestamp }, such as an entry");
+    }
+    ({ step, timestamp } = after as { step?: unknown; timestamp?: unknown });
+    if (timestamp instanceof Date) time = Date.prototype.getTime.call(timestamp);
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw new ValidationError(
+      `${context}: query option "after" could not be read (${String(error)}); pass a history ` +
+        "key { step, timestamp }, such as an entry",
+    );
   }
-  const { step, timestamp } = after as { step?: unknown; timestamp?: unknown };
   if (!Number.isSafeInteger(step)) invalid(context, "after.step", step, "a safe integer");
-  const time = timestamp instanceof Date ? Date.prototype.getTime.call(timestamp) : NaN;
   if (Number.isNaN(time)) invalid(context, "after.timestamp", timestamp, "a valid Date");
   return { step: step as number, time };
 }

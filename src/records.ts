@@ -104,13 +104,24 @@ const KEY_FIELD: Record<RecordKind, "id" | "executionId"> = {
  * cannot round-trip.
  */
 export function checkRecord<K extends RecordKind>(kind: K, record: unknown): CheckedRecords[K] {
-  if (record === null || typeof record !== "object" || Array.isArray(record)) {
+  if (record === null || typeof record !== "object") {
     throw new ValidationError(
       `Cannot save ${kind}: expected a ${kind} object, got ${describeType(record)}`,
     );
   }
+  // Encoded before the array check: Array.isArray throws on a revoked proxy, and the
+  // codec turns that into a ValidationError.
+  const encoded = encodeValue(record, `Cannot save ${kind}`);
+  if (Array.isArray(encoded) || scalarTag(encoded) !== undefined) {
+    const got = Array.isArray(encoded)
+      ? "an array"
+      : scalarTag(encoded) === "$date"
+      ? "a Date"
+      : "a Uint8Array";
+    throw new ValidationError(`Cannot save ${kind}: expected a ${kind} object, got ${got}`);
+  }
+  const json = encoded as JsonObject;
   const keyField = KEY_FIELD[kind];
-  const json = encodeValue(record, `Cannot save ${kind}`) as JsonObject;
   const id = json[keyField];
   assertId(id, `Cannot save ${kind}`, keyField);
   const context = kind === "history"
@@ -206,8 +217,13 @@ function describeStep(step: unknown): string {
 
 function describeType(value: unknown): string {
   if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+  if (typeof value !== "object") return `a ${typeof value}`;
+  try {
+    return Array.isArray(value) ? "an array" : "an object";
+  } catch {
+    // A revoked proxy.
+    return "an object";
+  }
 }
 
 /**
@@ -219,15 +235,17 @@ function describeType(value: unknown): string {
  * @throws {ValidationError} When `lines` is not an array of strings.
  */
 export function checkOutputLines(lines: unknown, context: string): string[] {
-  if (!Array.isArray(lines)) {
-    throw new ValidationError(
-      `${context}: lines must be an array of strings, not ${describeType(lines)}`,
-    );
-  }
   let copy: string[];
   try {
+    // Inside the try: Array.isArray throws on a revoked proxy.
+    if (!Array.isArray(lines)) {
+      throw new ValidationError(
+        `${context}: lines must be an array of strings, not ${describeType(lines)}`,
+      );
+    }
     copy = Array.from(lines);
   } catch (error) {
+    if (error instanceof ValidationError) throw error;
     throw new ValidationError(
       `${context}: lines could not be read (${String(error)}); pass an array of strings`,
     );

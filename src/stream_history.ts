@@ -65,18 +65,30 @@ export async function* streamHistory(
   executionId: string,
   query?: StreamHistoryQuery,
 ): AsyncIterableIterator<History> {
-  const context = `Cannot stream history of execution "${String(executionId)}"`;
+  const context = typeof executionId === "string"
+    ? `Cannot stream history of execution "${executionId}"`
+    : "Cannot stream history";
   let pageSize = DEFAULT_PAGE_SIZE;
   let rest: HistoryQuery | undefined;
-  if (query !== undefined && query !== null && typeof query === "object") {
-    const { pageSize: size, ...others } = query;
+  if (query !== undefined && query !== null && typeof query === "object" && !isArray(query)) {
+    let size: unknown;
+    let others: HistoryQuery;
+    try {
+      ({ pageSize: size, ...others } = query);
+    } catch (error) {
+      throw new ValidationError(
+        `${context}: the query could not be read (${String(error)}); pass a plain object`,
+      );
+    }
     if (size !== undefined) {
-      if (!Number.isSafeInteger(size) || size < 1) {
+      if (!Number.isSafeInteger(size) || (size as number) < 1) {
         throw new ValidationError(
-          `${context}: option "pageSize" is ${String(size)}; pass a positive integer`,
+          `${context}: option "pageSize" is ${
+            typeof size === "number" ? size : `a ${typeof size}`
+          }; pass a positive integer`,
         );
       }
-      pageSize = size;
+      pageSize = size as number;
     }
     rest = others;
   } else {
@@ -99,5 +111,14 @@ export async function* streamHistory(
     remaining -= page.length;
     const last = page[page.length - 1];
     after = { step: last.step, timestamp: new Date(last.timestamp.getTime()) };
+  }
+}
+
+/** `Array.isArray`, false for a revoked proxy (which the query check then reports). */
+function isArray(value: unknown): boolean {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return false;
   }
 }

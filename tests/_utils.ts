@@ -1,5 +1,6 @@
 // Helpers shared by the project's own tests.
 
+import { join } from "node:path";
 import type { Execution, History, Program } from "../mod.ts";
 
 /** A valid program; `overrides` replace or add fields. */
@@ -93,4 +94,21 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Any name the file backend (or a broken variant of it) uses for temp files. */
+const TEMP_NAME = /^\.cvm-/;
+
+/** Every temp file or directory of the file backend under `dir`, relative to it, sorted. */
+export async function findTemps(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (sub: string) => {
+    for await (const entry of Deno.readDir(join(dir, sub))) {
+      const rel = sub === "" ? entry.name : `${sub}/${entry.name}`;
+      if (TEMP_NAME.test(entry.name)) found.push(rel);
+      else if (entry.isDirectory) await walk(rel);
+    }
+  };
+  await walk("");
+  return found.sort();
 }

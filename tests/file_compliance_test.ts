@@ -14,6 +14,8 @@ testStorageAdapter({
     dirs.set(adapter, dir);
     return adapter;
   },
+  // A restart: a new adapter on the same directory.
+  reopenAdapter: (adapter) => new FileStorageAdapter((adapter as FileStorageAdapter).dataDir),
   async destroyAdapter(adapter) {
     await Deno.remove(dirs.get(adapter as FileStorageAdapter)!, { recursive: true });
   },

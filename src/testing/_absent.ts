@@ -7,7 +7,7 @@
 import type { StorageAdapter } from "../types.ts";
 import { assertEquals, assertSame } from "./_assert.ts";
 import { expected, makeExecution, makeHistory, makeProgram } from "./_fixtures.ts";
-import type { Case } from "./_harness.ts";
+import type { Case } from "./_types.ts";
 
 /** Ids close to "p1" and "e1": prefixes, extensions, case and space variants. */
 const NEIGHBOURS = ["p", "p10", "P1", "p1 ", " p1", "p1.json", "p*", "p.", ".*", "e", "e10", "E1"];
@@ -17,6 +17,7 @@ async function seed(adapter: StorageAdapter): Promise<void> {
   await adapter.saveProgram(makeProgram("p1"));
   await adapter.saveExecution(makeExecution("e1", "p1"));
   await adapter.saveHistory(makeHistory("e1", 0));
+  await adapter.appendOutput("e1", ["line"]);
 }
 
 /** The absent-record cases. */
@@ -51,6 +52,46 @@ export const absentCases: readonly Case[] = [
       for (const id of [...NEIGHBOURS, "p1"]) {
         assertEquals(await adapter.getHistory(id), [], `getHistory(${JSON.stringify(id)})`);
       }
+    },
+  },
+  {
+    name: "getHistory() with a query returns [] for an execution without history",
+    async run(adapter) {
+      await seed(adapter);
+      for (const id of ["e2", ...NEIGHBOURS.filter((id) => id !== "e1")]) {
+        for (const query of [{ limit: 1 }, { reverse: true, limit: 1 }, { fromStep: 0 }]) {
+          assertEquals(
+            await adapter.getHistory(id, query),
+            [],
+            `getHistory(${JSON.stringify(id)}, ${JSON.stringify(query)})`,
+          );
+        }
+      }
+    },
+  },
+  {
+    name: "getOutput() returns [] for an execution without output",
+    async run(adapter) {
+      assertEquals(await adapter.getOutput("e1"), [], "getOutput() on an empty store");
+      await seed(adapter);
+      await adapter.saveExecution(makeExecution("e2", "p1"));
+      assertEquals(await adapter.getOutput("e2"), [], "getOutput() of a saved execution");
+      assertEquals(
+        await adapter.getOutput("e2", { from: 0, limit: 5 }),
+        [],
+        "getOutput() of a saved execution, with a query",
+      );
+      for (const id of [...NEIGHBOURS.filter((id) => id !== "e1"), "p1"]) {
+        assertEquals(await adapter.getOutput(id), [], `getOutput(${JSON.stringify(id)})`);
+      }
+    },
+  },
+  {
+    name: "getCurrentExecutionId() returns null when none was set",
+    async run(adapter) {
+      assertSame(await adapter.getCurrentExecutionId(), null, "on an empty store");
+      await seed(adapter);
+      assertSame(await adapter.getCurrentExecutionId(), null, "after saving records");
     },
   },
   {
@@ -92,6 +133,7 @@ export const absentCases: readonly Case[] = [
         "getHistory()",
       );
       assertEquals(await adapter.listPrograms(), [expected(makeProgram("p1"))], "listPrograms()");
+      assertEquals(await adapter.getOutput("e1"), ["line"], "getOutput()");
     },
   },
   {
@@ -103,6 +145,16 @@ export const absentCases: readonly Case[] = [
         await adapter.listExecutions({ programId: "p1" }),
         [],
         "listExecutions({ programId }) on an empty store",
+      );
+      assertEquals(
+        await adapter.listExecutions({ state: "running", after: "a", limit: 3 }),
+        [],
+        "listExecutions({ state, after, limit }) on an empty store",
+      );
+      assertEquals(
+        await adapter.listPrograms({ after: "a", limit: 3 }),
+        [],
+        "listPrograms({ after, limit }) on an empty store",
       );
       await seed(adapter);
       for (const programId of [...NEIGHBOURS, "e1"]) {

@@ -42,8 +42,10 @@ export function hasOwn(object: object, key: PropertyKey): boolean {
 /**
  * Fails unless `actual` deep-equals `expected`.
  *
- * Equality is structural and strict: primitives by `Object.is`, `Date`s by time value
- * (and only to other `Date`s), arrays by length, holes and items, and plain objects
+ * Equality is structural and strict: primitives by `Object.is` (so `NaN` equals `NaN` and
+ * `-0` differs from `0`), `Date`s by time value (and only to other `Date`s), `Uint8Array`s
+ * by bytes (and only to other plain `Uint8Array`s), arrays by length, holes and items, and
+ * plain objects
  * (prototype `Object.prototype` or `null`, which count as the same) by their own
  * enumerable string keys, `"__proto__"` included. A key holding `undefined` is not the
  * same as an absent key. Any other object only equals itself.
@@ -67,8 +69,9 @@ export function assertSame(actual: unknown, expected: unknown, context: string):
 }
 
 /**
- * Fails if any object (array, plain object or `Date`) reachable from `a` is also
- * reachable from `b`: the two values must be independent copies.
+ * Fails if any object (array, plain object, `Date` or `Uint8Array`, or the buffer behind
+ * one) reachable from `a` is also reachable from `b`: the two values must be independent
+ * copies.
  */
 export function assertNoSharedObjects(a: unknown, b: unknown, context: string): void {
   const seen = new Map<object, string>();
@@ -184,6 +187,18 @@ function walk(
     out.push(`${path}: expected ${describe(expected)}, got ${describe(actual)}`);
     return;
   }
+  if (kind === "bytes") {
+    const a = actual as Uint8Array;
+    const e = expected as Uint8Array;
+    const at = a.length === e.length ? a.findIndex((byte, i) => byte !== e[i]) : -2;
+    if (at !== -1) {
+      out.push(
+        `${path}: expected ${describe(expected)}, got ${describe(actual)}` +
+          (at >= 0 ? ` (first difference at byte ${at})` : ""),
+      );
+    }
+    return;
+  }
   if (kind === "date") {
     const a = (actual as Date).getTime();
     const e = (expected as Date).getTime();
@@ -284,6 +299,7 @@ type Kind =
   | "symbol"
   | "function"
   | "date"
+  | "bytes"
   | "array"
   | "object"
   | `instance of ${string}`;
@@ -293,8 +309,9 @@ function kindOf(value: unknown): Kind {
   const type = typeof value;
   if (type !== "object") return type as Kind;
   if (Array.isArray(value)) return "array";
-  if (Object.prototype.toString.call(value) === "[object Date]") return "date";
   const proto = Object.getPrototypeOf(value);
+  if (proto === Date.prototype) return "date";
+  if (proto === Uint8Array.prototype) return "bytes";
   if (proto === null || proto === Object.prototype) return "object";
   return `instance of ${constructorName(value as object)}`;
 }
@@ -345,6 +362,8 @@ export function describe(value: unknown): string {
       return `function ${(value as { name?: string }).name || "(anonymous)"}`;
     case "date":
       return dateText(value as Date);
+    case "bytes":
+      return bytesText(value as Uint8Array);
     case "array":
       return `an array of length ${(value as unknown[]).length}: ${render(value, 80)}`;
     case "object":
@@ -354,6 +373,11 @@ export function describe(value: unknown): string {
     default:
       return `an ${kind}`;
   }
+}
+
+function bytesText(bytes: Uint8Array): string {
+  const shown = Array.from(bytes.subarray(0, 16), (byte) => byte.toString(16).padStart(2, "0"));
+  return `Uint8Array(${bytes.length})[${shown.join(" ")}${bytes.length > 16 ? " ..." : ""}]`;
 }
 
 function dateText(date: Date): string {
@@ -382,6 +406,8 @@ function renderValue(value: unknown, stack: Set<object>): string {
       return JSON.stringify(value);
     case "date":
       return dateText(value as Date);
+    case "bytes":
+      return bytesText(value as Uint8Array);
     default:
       break;
   }
@@ -414,7 +440,9 @@ function renderValue(value: unknown, stack: Set<object>): string {
 function collectObjects(value: unknown, path: string, seen: Map<object, string>): void {
   if (typeof value !== "object" || value === null || seen.has(value)) return;
   seen.set(value, path);
-  if (Array.isArray(value)) {
+  if (ArrayBuffer.isView(value)) {
+    seen.set(value.buffer, path);
+  } else if (Array.isArray(value)) {
     value.forEach((item, i) => collectObjects(item, `${path}[${i}]`, seen));
   } else {
     for (const key of Object.keys(value)) {
@@ -430,9 +458,11 @@ function findShared(
   visited: Set<object>,
 ): { path: string; other: string } | undefined {
   if (typeof value !== "object" || value === null || visited.has(value)) return undefined;
-  const other = seen.get(value);
+  const other = seen.get(value) ??
+    (ArrayBuffer.isView(value) ? seen.get(value.buffer) : undefined);
   if (other !== undefined) return { path, other };
   visited.add(value);
+  if (ArrayBuffer.isView(value)) return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = findShared(value[i], `${path}[${i}]`, seen, visited);

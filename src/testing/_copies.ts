@@ -14,12 +14,12 @@ import {
   makeProgram,
   saveAndCheck,
 } from "./_fixtures.ts";
-import type { Case } from "./_harness.ts";
+import type { Case } from "./_types.ts";
 
 function richProgram(id = "p1"): Program {
   return makeProgram(id, {
     updated: at(1),
-    bytecode: [{ op: "PUSH", arg: [1, 2], at: at(2) }, { op: "PRINT" }],
+    bytecode: [{ op: "PUSH", arg: [1, 2], at: at(2) }, { op: "PRINT" }, new Uint8Array([7, 8])],
     meta: { tags: ["a"], when: at(3) },
   });
 }
@@ -28,7 +28,7 @@ function richExecution(id = "e1"): Execution {
   return makeExecution(id, "p1", {
     updated: at(1),
     stack: [1, [2, 3], { when: at(2) }],
-    variables: { x: 1, list: [1, 2], obj: { y: "z", when: at(3) } },
+    variables: { x: 1, list: [1, 2], obj: { y: "z", when: at(3) }, bytes: new Uint8Array(3) },
     output: ["one", "two"],
     meta: { attempts: [1] },
   });
@@ -38,7 +38,7 @@ function richHistory(executionId = "e1", step = 0): History {
   return makeHistory(executionId, step, {
     stack: [1, [2, 3], { when: at(2) }],
     variables: { x: 1, list: [1, 2], obj: { y: "z", when: at(3) } },
-    meta: { tags: ["a"] },
+    meta: { tags: ["a"], bytes: new Uint8Array([1]) },
   });
 }
 
@@ -51,6 +51,10 @@ function vandalize(value: unknown, seen = new Set<object>()): void {
   seen.add(value);
   if (value instanceof Date) {
     value.setTime(value.getTime() + 86_400_000);
+    return;
+  }
+  if (value instanceof Uint8Array) {
+    value.fill(0xee);
     return;
   }
   if (Array.isArray(value)) {
@@ -72,6 +76,8 @@ function vandalize(value: unknown, seen = new Set<object>()): void {
 
 /** Freezes `value` and everything reachable from it. */
 function deepFreeze<T>(value: T): T {
+  // A typed array with elements cannot be frozen.
+  if (ArrayBuffer.isView(value)) return value;
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
@@ -268,6 +274,35 @@ export const copiesCases: readonly Case[] = [
       const [first, second] = await adapter.getHistory("e1");
       assertNoSharedObjects(first, second, "two entries of one getHistory() result");
       assert(!hasOwn(first, "_id"), "getHistory(): entries must not carry _id");
+    },
+  },
+  {
+    name: "appendOutput() keeps a copy: changing the lines afterwards changes nothing stored",
+    async run(adapter) {
+      const lines = ["one", "two"];
+      await adapter.appendOutput("e1", lines);
+      lines.push("three");
+      lines[0] = "changed";
+      assertEquals(await adapter.getOutput("e1"), ["one", "two"], "getOutput()");
+      const frozen = Object.freeze(["three"]);
+      await adapter.appendOutput("e1", frozen as string[]);
+      assertEquals(await adapter.getOutput("e1"), ["one", "two", "three"], "getOutput()");
+    },
+  },
+  {
+    name: "getOutput() returns a new array: changing it changes nothing stored",
+    async run(adapter) {
+      await adapter.appendOutput("e1", ["one", "two"]);
+      const got = await adapter.getOutput("e1");
+      got.push("three");
+      got[0] = "changed";
+      const ranged = await adapter.getOutput("e1", { from: 1 });
+      ranged.length = 0;
+      assertEquals(await adapter.getOutput("e1"), ["one", "two"], "getOutput() after changes");
+      assert(
+        (await adapter.getOutput("e1")) !== (await adapter.getOutput("e1")),
+        "getOutput() must return a new array on every call",
+      );
     },
   },
 ];

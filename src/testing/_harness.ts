@@ -6,17 +6,7 @@
  */
 
 import type { StorageAdapter } from "../types.ts";
-import type { ComplianceOptions } from "./mod.ts";
-
-/** One compliance test, run against one fresh adapter. */
-export interface Case {
-  /** "symbol + behaviour", without the adapter name. */
-  name: string;
-  /** Whether the harness connects the adapter first; default `true`. */
-  connect?: boolean;
-  /** The test body. The harness disconnects and destroys the adapter afterwards. */
-  run(adapter: StorageAdapter): Promise<void>;
-}
+import type { Case, CaseContext, ComplianceOptions } from "./_types.ts";
 
 /** Registers every case with `options.test`. */
 export function register(options: ComplianceOptions, cases: readonly Case[]): void {
@@ -43,41 +33,55 @@ function checkOptions(options: ComplianceOptions): void {
         "that returns a fresh, unconnected, empty adapter",
     );
   }
-  if (options.destroyAdapter !== undefined && typeof options.destroyAdapter !== "function") {
-    throw new TypeError(
-      "Cannot register the compliance suite: options.destroyAdapter must be a function " +
-        "or left out",
-    );
+  for (const hook of ["reopenAdapter", "destroyAdapter"] as const) {
+    if (options[hook] !== undefined && typeof options[hook] !== "function") {
+      throw new TypeError(
+        `Cannot register the compliance suite: options.${hook} must be a function or left out`,
+      );
+    }
   }
 }
 
 async function runCase(options: ComplianceOptions, item: Case): Promise<void> {
-  const adapter = await options.createAdapter();
-  let failed = false;
-  let failure: unknown;
+  const original = await options.createAdapter();
+  let current = original;
+  const context: CaseContext = {
+    reopens: options.reopenAdapter !== undefined,
+    async restart() {
+      await current.disconnect();
+      if (options.reopenAdapter !== undefined) {
+        const next = await options.reopenAdapter(current);
+        if (next === current || next === original) {
+          throw new TypeError(
+            "options.reopenAdapter returned the adapter it was given; return a new adapter " +
+              "on the same store, or leave reopenAdapter out to reuse the instance",
+          );
+        }
+        current = next;
+      }
+      await current.connect();
+      return current;
+    },
+  };
+  const failures: unknown[] = [];
   try {
-    if (item.connect !== false) await adapter.connect();
-    await item.run(adapter);
+    if (item.connect !== false) await original.connect();
+    await item.run(original, context);
   } catch (error) {
-    failed = true;
-    failure = error;
+    failures.push(error);
   }
   // Clean up however the test ended, but report the test's own failure first.
-  try {
-    await adapter.disconnect();
-  } catch (error) {
-    if (!failed) {
-      failed = true;
-      failure = error;
+  for (const adapter of new Set<StorageAdapter>([current, original])) {
+    try {
+      await adapter.disconnect();
+    } catch (error) {
+      failures.push(error);
     }
   }
   try {
-    await options.destroyAdapter?.(adapter);
+    await options.destroyAdapter?.(original);
   } catch (error) {
-    if (!failed) {
-      failed = true;
-      failure = error;
-    }
+    failures.push(error);
   }
-  if (failed) throw failure;
+  if (failures.length > 0) throw failures[0];
 }

@@ -8,7 +8,7 @@ import { ConflictError, StorageError, ValidationError } from "../errors.ts";
 import type { History, StorageAdapter } from "../types.ts";
 import { assert, assertEquals, assertRejects, checkEach, describeError } from "./_assert.ts";
 import { at, expected, makeHistory, shuffled } from "./_fixtures.ts";
-import type { Case } from "./_harness.ts";
+import type { Case } from "./_types.ts";
 
 async function saveAll(adapter: StorageAdapter, entries: readonly History[]): Promise<void> {
   for (const entry of entries) await adapter.saveHistory(entry);
@@ -41,21 +41,27 @@ async function expectHistory(
   );
 }
 
-/** Steps that are not non-negative safe integers. */
+/** Steps that are not safe integers (or are `-0`, which no integer key can hold). */
 const BAD_STEPS: readonly { label: string; step: unknown }[] = [
-  { label: "-1", step: -1 },
   { label: "1.5", step: 1.5 },
+  { label: "-0.5", step: -0.5 },
   { label: "0.1", step: 0.1 },
+  { label: "-0", step: -0 },
   { label: "NaN", step: NaN },
   { label: "Infinity", step: Infinity },
   { label: "-Infinity", step: -Infinity },
   { label: "2 ** 53", step: 2 ** 53 },
+  { label: "-(2 ** 53)", step: -(2 ** 53) },
   { label: "Number.MAX_VALUE", step: Number.MAX_VALUE },
   { label: 'the string "1"', step: "1" },
   { label: "null", step: null },
   { label: "undefined", step: undefined },
   { label: "a BigInt", step: BigInt(1) },
   { label: "a boxed number", step: Object(1) },
+  { label: "an object", step: { step: 1 } },
+  { label: "an array", step: [1] },
+  { label: "an encoded number", step: { $numberInt: "1" } },
+  { label: "a Date", step: new Date(1) },
 ];
 
 /** Timestamps that are not valid `Date`s. */
@@ -137,42 +143,114 @@ export const historyCases: readonly Case[] = [
     },
   },
   {
-    name: "saveHistory() keeps the first entry of a duplicate key and throws ConflictError",
+    name: "saveHistory() of an entry deep-equal to the stored one with its key changes nothing",
+    async run(adapter) {
+      const first = makeHistory("e1", 7, {
+        pc: NaN,
+        stack: [1, { when: at(1) }, -0, new Uint8Array([1, 2])],
+        variables: { v: "first", list: [1], half: "\ud83d", none: null },
+        extra: { a: 1, b: [at(2)] },
+      });
+      await adapter.saveHistory(first);
+      const retries: { label: string; entry: History }[] = [
+        { label: "the same object", entry: first },
+        { label: "a copy built from new Dates and arrays", entry: expected(first) },
+        {
+          label: "a copy with its keys in another order",
+          entry: Object.fromEntries(Object.entries(expected(first)).reverse()) as History,
+        },
+        {
+          label: "a copy with properties holding undefined",
+          entry: { ...expected(first), dropped: undefined },
+        },
+      ];
+      await checkEach(retries, (r) => r.label, async ({ entry }) => {
+        await adapter.saveHistory(entry);
+        await expectHistory(adapter, "e1", [expected(first)], "after an identical retry");
+      });
+      // Concurrent retries of one entry: every call succeeds, and one entry is stored.
+      const again = makeHistory("e1", 8);
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, () => adapter.saveHistory(expected(again))),
+      );
+      const failed = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+      assert(
+        failed.length === 0,
+        `concurrent identical saves must all succeed, ${failed.length} failed: ${
+          failed.map(describeError).join("; ")
+        }`,
+      );
+      await expectHistory(adapter, "e1", expected([first, again]), "after concurrent retries");
+    },
+  },
+  {
+    name:
+      "saveHistory() throws ConflictError for a different entry with a stored key and keeps the stored one",
     async run(adapter) {
       const first = makeHistory("e1", 7, {
         pc: 1,
         instruction: "FIRST",
         stack: [1, { when: at(1) }],
-        variables: { v: "first", list: [1] },
+        variables: { v: "first", list: [1], zero: 0, bytes: new Uint8Array([1]) },
         extra: "first",
       });
       await adapter.saveHistory(first);
-      const duplicates = [
-        // Same key, built from new Date objects with the same time value.
-        makeHistory("e1", 7, {
-          pc: 2,
-          instruction: "SECOND",
-          stack: [],
-          variables: { v: "second" },
-          other: "second",
-        }),
-        makeHistory("e1", 7),
-        { ...first, timestamp: new Date(first.timestamp.getTime()) },
+      const change = (fields: Record<string, unknown>) => ({ ...expected(first), ...fields });
+      const duplicates: { label: string; entry: History }[] = [
+        {
+          label: "every field different",
+          entry: makeHistory("e1", 7, {
+            pc: 2,
+            instruction: "SECOND",
+            stack: [],
+            variables: { v: "second" },
+            other: "second",
+          }),
+        },
+        { label: "the default entry of that key", entry: makeHistory("e1", 7) },
+        { label: "another instruction", entry: change({ instruction: "first" }) },
+        { label: "a field more", entry: change({ more: null }) },
+        {
+          label: "a field less",
+          entry: (() => {
+            const entry = expected(first);
+            delete entry.extra;
+            return entry;
+          })(),
+        },
+        { label: "-0 where 0 was", entry: change({ variables: { ...first.variables, zero: -0 } }) },
+        {
+          label: "a date 1 ms later inside",
+          entry: change({ stack: [1, { when: at(2) }] }),
+        },
+        {
+          label: "other bytes",
+          entry: change({ variables: { ...first.variables, bytes: new Uint8Array([2]) } }),
+        },
+        { label: "an array item more", entry: change({ stack: [1, { when: at(1) }, 1] }) },
+        {
+          label: "a string where a number was",
+          entry: change({ variables: { ...first.variables, zero: "0" } }),
+        },
       ];
-      await checkEach(duplicates, (d) => `duplicate ${d.instruction}`, async (duplicate) => {
+      await checkEach(duplicates, (d) => d.label, async ({ entry }) => {
         const error = await assertRejects(
-          () => adapter.saveHistory(duplicate),
+          () => adapter.saveHistory(entry),
           ConflictError,
           "CONFLICT",
-          "saveHistory() of a duplicate key",
+          "saveHistory() of a different entry with a stored key",
         );
         assert(error instanceof StorageError, "ConflictError must extend StorageError");
+        assert(
+          error.maybeStored === false,
+          "a ConflictError stored nothing: its maybeStored must be false",
+        );
         await expectHistory(adapter, "e1", [expected(first)], "after the conflict");
       });
     },
   },
   {
-    name: "saveHistory() lets exactly one of concurrent duplicates win",
+    name: "saveHistory() lets exactly one of concurrent different entries with one key win",
     async run(adapter) {
       const contenders = Array.from(
         { length: 8 },
@@ -196,6 +274,18 @@ export const historyCases: readonly Case[] = [
         }
       }
       await expectHistory(adapter, "e1", [expected(contenders[winners[0]])], "after the race");
+      // The winner's retry is a no-op; every loser's retry is still a conflict.
+      await adapter.saveHistory(contenders[winners[0]]);
+      for (const [i, contender] of contenders.entries()) {
+        if (i === winners[0]) continue;
+        await assertRejects(
+          () => adapter.saveHistory(contender),
+          ConflictError,
+          "CONFLICT",
+          `saveHistory() of loser ${i} again`,
+        );
+      }
+      await expectHistory(adapter, "e1", [expected(contenders[winners[0]])], "after the retries");
     },
   },
   {
@@ -222,20 +312,43 @@ export const historyCases: readonly Case[] = [
     },
   },
   {
-    name: "saveHistory() accepts step 0 and Number.MAX_SAFE_INTEGER",
+    name: "saveHistory() accepts any safe integer step, from Number.MIN_SAFE_INTEGER to the max",
     async run(adapter) {
       const entries = [
         makeHistory("e1", Number.MAX_SAFE_INTEGER, { timestamp: at(0) }),
         makeHistory("e1", 0, { timestamp: at(1) }),
         makeHistory("e1", Number.MAX_SAFE_INTEGER - 1, { timestamp: at(2) }),
         makeHistory("e1", 2 ** 32, { timestamp: at(3) }),
+        makeHistory("e1", -1, { timestamp: at(4) }),
+        makeHistory("e1", -2, { timestamp: at(5) }),
+        makeHistory("e1", -10, { timestamp: at(6) }),
+        makeHistory("e1", -(2 ** 32), { timestamp: at(7) }),
+        makeHistory("e1", Number.MIN_SAFE_INTEGER, { timestamp: at(8) }),
       ];
       await saveAll(adapter, entries);
-      await expectHistory(adapter, "e1", ordered(entries), "extreme steps");
+      await expectHistory(adapter, "e1", ordered(entries), "extreme and negative steps");
     },
   },
   {
-    name: "saveHistory() rejects a step that is not a non-negative safe integer",
+    name: "getHistory() orders step -1 entries numerically among the others, then by timestamp",
+    async run(adapter) {
+      // What a VM saves: steps 0, 1, 2 and out-of-band results at step -1, at any time.
+      const entries = [
+        makeHistory("e1", 0, { timestamp: at(10) }),
+        makeHistory("e1", -1, { timestamp: at(30), instruction: "CC_RESULT" }),
+        makeHistory("e1", 1, { timestamp: at(20) }),
+        makeHistory("e1", -1, { timestamp: at(5), instruction: "CC_RESULT" }),
+        makeHistory("e1", 2, { timestamp: at(40) }),
+        makeHistory("e1", -1, { timestamp: at(50), instruction: "CC_RESULT" }),
+        makeHistory("e1", -2, { timestamp: at(60) }),
+        makeHistory("e1", 10, { timestamp: at(0) }),
+      ];
+      await saveAll(adapter, shuffled(entries, 3));
+      await expectHistory(adapter, "e1", ordered(entries), "negative steps mixed in");
+    },
+  },
+  {
+    name: "saveHistory() rejects a step that is not a safe integer",
     async run(adapter) {
       const kept = makeHistory("e1", 0);
       await adapter.saveHistory(kept);

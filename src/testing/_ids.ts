@@ -6,26 +6,15 @@
 
 import type { Execution, History, Program, StorageAdapter } from "../types.ts";
 import { assert, assertEquals, assertSame, checkEach } from "./_assert.ts";
-import {
-  compareStrings,
-  expected,
-  HARD_IDS,
-  makeExecution,
-  makeHistory,
-  makeProgram,
-  shuffled,
-} from "./_fixtures.ts";
-import type { Case } from "./_harness.ts";
+import { byId, expected, makeExecution, makeHistory, makeProgram, shuffled } from "./_fixtures.ts";
+import { HARD_IDS } from "./_id_values.ts";
+import type { Case } from "./_types.ts";
 
 const show = (
   id: string,
 ) => (id.length > 40
   ? `${JSON.stringify(id.slice(0, 37))}... (${id.length} units)`
   : JSON.stringify(id));
-
-function byId<T extends { id: string }>(records: readonly T[]): T[] {
-  return [...records].sort((a, b) => compareStrings(a.id, b.id));
-}
 
 function assertUnique(ids: readonly string[]): void {
   assert(new Set(ids).size === ids.length, "the suite's id list has duplicates");
@@ -139,6 +128,38 @@ async function checkHistoryIds(adapter: StorageAdapter, ids: readonly string[]):
   await checkEach(kept, show, check);
 }
 
+/** Every id gets its own output; deleting an execution removes exactly its output. */
+async function checkOutputIds(adapter: StorageAdapter, ids: readonly string[]): Promise<void> {
+  assertUnique(ids);
+  const lines = (id: string, i: number) => [id, `#${i}`];
+  for (const [i, id] of shuffled([...ids.entries()], 13)) {
+    await adapter.appendOutput(id, lines(id, i));
+  }
+  const check = async (id: string) => {
+    const i = ids.indexOf(id);
+    assertEquals(await adapter.getOutput(id), lines(id, i), `getOutput(${show(id)})`);
+  };
+  await checkEach(ids, show, check);
+  const [gone, kept] = halves(ids);
+  await checkEach(gone, (id) => `deleteExecution(${show(id)})`, async (id) => {
+    await adapter.deleteExecution(id);
+    assertEquals(await adapter.getOutput(id), [], `getOutput(${show(id)}) after delete`);
+  });
+  await checkEach(kept, show, check);
+}
+
+/** Every id can be the current execution, and reads back exactly. */
+async function checkCurrentIds(adapter: StorageAdapter, ids: readonly string[]): Promise<void> {
+  await checkEach(ids, show, async (id) => {
+    await adapter.setCurrentExecutionId(id);
+    assertSame(
+      await adapter.getCurrentExecutionId(),
+      id,
+      `getCurrentExecutionId() after ${show(id)}`,
+    );
+  });
+}
+
 /** Every other item, and the rest. */
 function halves<T>(items: readonly T[]): [T[], T[]] {
   return [items.filter((_, i) => i % 2 === 0), items.filter((_, i) => i % 2 === 1)];
@@ -148,6 +169,8 @@ async function checkAllKinds(adapter: StorageAdapter, ids: readonly string[]): P
   await checkProgramIds(adapter, ids);
   await checkExecutionIds(adapter, ids);
   await checkHistoryIds(adapter, ids);
+  await checkOutputIds(adapter, ids);
+  await checkCurrentIds(adapter, ids);
 }
 
 /** Ids that a case-insensitive file system or a case-folding encoder would merge. */
@@ -273,23 +296,31 @@ export const idsCases: readonly Case[] = [
     run: (adapter) => checkHistoryIds(adapter, HARD_IDS),
   },
   {
+    name: "appendOutput() keeps a separate output for every valid execution id",
+    run: (adapter) => checkOutputIds(adapter, HARD_IDS),
+  },
+  {
+    name: "setCurrentExecutionId() stores every valid id exactly",
+    run: (adapter) => checkCurrentIds(adapter, HARD_IDS),
+  },
+  {
     name:
-      "saveProgram(), saveExecution() and saveHistory() treat ids that differ only in case as different",
+      "records, history, output and the current execution treat ids that differ only in case as different",
     run: (adapter) => checkAllKinds(adapter, CASE_IDS),
   },
   {
     name:
-      "saveProgram(), saveExecution() and saveHistory() treat ids that differ only in Unicode normalization as different",
+      "records, history, output and the current execution treat ids that differ only in Unicode normalization as different",
     run: (adapter) => checkAllKinds(adapter, NORMALIZATION_IDS),
   },
   {
     name:
-      "saveProgram(), saveExecution() and saveHistory() treat long ids that differ only at the end as different",
+      "records, history, output and the current execution treat long ids that differ only at the end as different",
     run: (adapter) => checkAllKinds(adapter, LONG_IDS),
   },
   {
     name:
-      "saveProgram(), saveExecution() and saveHistory() treat ids that look like escaped forms of other ids as different",
+      "records, history, output and the current execution treat ids that look like escaped forms of other ids as different",
     run: (adapter) => checkAllKinds(adapter, LOOKALIKE_IDS),
   },
   {
@@ -308,6 +339,9 @@ export const idsCases: readonly Case[] = [
         );
         assertSame(await adapter.deleteProgram(id), false, `deleteProgram(${show(id)})`);
         assertSame(await adapter.deleteExecution(id), false, `deleteExecution(${show(id)})`);
+        assertEquals(await adapter.getOutput(id), [], `getOutput(${show(id)})`);
+        await adapter.setCurrentExecutionId(id);
+        assertSame(await adapter.getCurrentExecutionId(), id, `getCurrentExecutionId()`);
       }
     },
   },

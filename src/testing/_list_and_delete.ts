@@ -6,20 +6,14 @@
 
 import type { Execution, Program, StorageAdapter } from "../types.ts";
 import { assert, assertEquals, assertSame, describeError } from "./_assert.ts";
-import {
-  compareStrings,
-  expected,
-  makeExecution,
-  makeHistory,
-  makeProgram,
-  shuffled,
-} from "./_fixtures.ts";
-import type { Case } from "./_harness.ts";
+import { byId, expected, makeExecution, makeHistory, makeProgram, shuffled } from "./_fixtures.ts";
+import type { Case } from "./_types.ts";
 
 /**
- * Ids whose JavaScript string order differs from numeric, case-insensitive, locale and
- * code point order: "B" < "a" < "b" < "é", "10" < "2", and "😀" (a surrogate pair,
- * U+D83D...) < U+E000 < U+FFFD although U+1F600 is the larger code point.
+ * Ids whose code point order differs from numeric, case-insensitive, locale and
+ * JavaScript string order: "B" < "a" < "b" < "é", "10" < "2", and U+E000 < U+FFFD <
+ * "😀" (U+1F600), which JavaScript's `<` puts first because its first UTF-16 unit is
+ * U+D83D.
  */
 const ORDER_IDS = [
   "b",
@@ -36,8 +30,14 @@ const ORDER_IDS = [
   "~",
   " ",
   "\u{1f600}",
+  "\u{1f600}a",
+  "\u{10ffff}",
+  "\u{10000}",
   "\ue000",
   "\ufffd",
+  "\uffff",
+  "\uff5e",
+  "\ud7ff",
   "aa",
   "a.b",
   "a/b",
@@ -47,10 +47,6 @@ const ORDER_IDS = [
   "-",
   ".",
 ];
-
-function byId<T extends { id: string }>(records: readonly T[]): T[] {
-  return [...records].sort((a, b) => compareStrings(a.id, b.id));
-}
 
 async function expectPrograms(
   adapter: StorageAdapter,
@@ -81,7 +77,7 @@ async function expectExecutions(
 /** The list and delete cases. */
 export const listAndDeleteCases: readonly Case[] = [
   {
-    name: "listPrograms() returns programs ascending by id in JavaScript string order",
+    name: "listPrograms() returns programs ascending by id in Unicode code point order",
     async run(adapter) {
       const programs = ORDER_IDS.map((id) => makeProgram(id));
       for (const p of shuffled(programs, 2)) await adapter.saveProgram(p);
@@ -89,7 +85,7 @@ export const listAndDeleteCases: readonly Case[] = [
     },
   },
   {
-    name: "listExecutions() returns executions ascending by id in JavaScript string order",
+    name: "listExecutions() returns executions ascending by id in Unicode code point order",
     async run(adapter) {
       const executions = ORDER_IDS.map((id, i) => makeExecution(id, i % 2 ? "p1" : "p2"));
       for (const e of shuffled(executions, 4)) await adapter.saveExecution(e);
@@ -255,6 +251,29 @@ export const listAndDeleteCases: readonly Case[] = [
           `getHistory(${JSON.stringify(id)})`,
         );
       }
+    },
+  },
+  {
+    name: "deleteExecution() removes the execution's output and no other output",
+    async run(adapter) {
+      const ids = ["e1", "e10", "e", "E1", "e1 "];
+      for (const id of ids) {
+        await adapter.saveExecution(makeExecution(id));
+        await adapter.appendOutput(id, [`${id} one`, `${id} two`]);
+      }
+      assertSame(await adapter.deleteExecution("e1"), true, "deleteExecution()");
+      assertEquals(await adapter.getOutput("e1"), [], "getOutput() of the deleted execution");
+      for (const id of ids.slice(1)) {
+        assertEquals(
+          await adapter.getOutput(id),
+          [`${id} one`, `${id} two`],
+          `getOutput(${JSON.stringify(id)})`,
+        );
+      }
+      // Output appended after the delete starts afresh.
+      await adapter.saveExecution(makeExecution("e1"));
+      await adapter.appendOutput("e1", ["again"]);
+      assertEquals(await adapter.getOutput("e1"), ["again"], "getOutput() after a new append");
     },
   },
   {

@@ -6,16 +6,21 @@
 
 import type { Execution, History, Program, StorageAdapter } from "../types.ts";
 import { assert, assertEquals, checkEach, hasOwn, render } from "./_assert.ts";
+import { at, expected, makeExecution, makeHistory, makeProgram, withKey } from "./_fixtures.ts";
+import type { Case } from "./_types.ts";
 import {
-  at,
-  compareStrings,
-  expected,
-  makeExecution,
-  makeHistory,
-  makeProgram,
-  withKey,
-} from "./_fixtures.ts";
-import type { Case } from "./_harness.ts";
+  BYTES,
+  cvmExtraFields,
+  datesAtEveryLevel,
+  EDGE_DATES,
+  LONE_SURROGATES,
+  LOOKALIKES,
+  nested,
+  ODD_KEYS,
+  oddKeysObject,
+  PRIMITIVES,
+  SPECIAL_NUMBERS,
+} from "./_values.ts";
 
 async function roundTripProgram(adapter: StorageAdapter, program: Program): Promise<void> {
   await adapter.saveProgram(program);
@@ -66,149 +71,6 @@ async function roundTripEverywhere(adapter: StorageAdapter, value: () => unknown
   await roundTripHistory(adapter, makeHistory(`h-extra-${n}`, 0, { extra: { value: value() } }));
 }
 
-/** A chain of nested objects and arrays with a `Date` at every level. */
-function datesAtEveryLevel(depth: number): unknown {
-  let value: unknown = at(depth);
-  for (let level = depth - 1; level >= 0; level--) {
-    value = level % 2 === 0
-      ? { level, when: at(level), next: value }
-      : [at(level), value, { when: at(level + 1000) }];
-  }
-  return value;
-}
-
-/** Dates at the edges of what `Date` can hold, before the epoch and after 9999. */
-const EDGE_DATES: readonly (() => Date)[] = [
-  () => new Date(0),
-  () => new Date(1),
-  () => new Date(-1),
-  () => new Date(-8.64e15),
-  () => new Date(8.64e15),
-  () => new Date("1969-07-20T20:17:40.123Z"),
-  () => new Date("1900-02-28T23:59:59.999Z"),
-  () => new Date("0005-01-01T00:00:00.001Z"),
-  () => new Date("-000001-06-15T12:00:00.000Z"),
-  () => new Date("9999-12-31T23:59:59.999Z"),
-  () => new Date("+010000-01-01T00:00:00.000Z"),
-];
-
-/** Object keys that must survive, whatever the backend does with them. */
-const ODD_KEYS: readonly string[] = [
-  "$x",
-  "$",
-  "$$",
-  "$date",
-  "$escape",
-  "$numberLong",
-  "a.b",
-  ".",
-  "..",
-  ".a",
-  "a.",
-  "",
-  " ",
-  "\u00e9",
-  "e\u0301",
-  "\u{1f600}",
-  "\u0000",
-  "a\u0000b",
-  "_id",
-  "id",
-  "__proto__",
-  "constructor",
-  "prototype",
-  "toString",
-  "hasOwnProperty",
-  "0",
-  "1e3",
-  "-1",
-  "length",
-  "a/b",
-  "a\\b",
-  "\n",
-];
-
-/** An object with every odd key, each holding a different value. */
-function oddKeysObject(): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  ODD_KEYS.forEach((key, i) => {
-    Object.defineProperty(out, key, {
-      value: i % 3 === 0 ? at(i) : i % 3 === 1 ? `value ${i}` : { [`inner ${key}`]: [i] },
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  });
-  return out;
-}
-
-/** User objects that look like the encoded form of some other value. */
-const LOOKALIKES: readonly (() => unknown)[] = [
-  () => ({ $date: "2020-01-01T00:00:00.000Z" }),
-  () => ({ $date: 0 }),
-  () => ({ $date: { $numberLong: "0" } }),
-  () => ({ $date: new Date(0) }),
-  () => ({ $date: "2020-01-01T00:00:00.000Z", extra: 1 }),
-  () => ({ $date: "not a date" }),
-  () => ({ $escape: { a: 1 } }),
-  () => ({ $escape: "x" }),
-  () => ({ $escape: { $date: "2020-01-01T00:00:00.000Z" } }),
-  () => ({ $escape: { $escape: {} } }),
-  () => ({ $numberLong: "1" }),
-  () => ({ $numberInt: "1" }),
-  () => ({ $numberDouble: "NaN" }),
-  () => ({ $numberDecimal: "1.5" }),
-  () => ({ $oid: "507f1f77bcf86cd799439011" }),
-  () => ({ $undefined: true }),
-  () => ({ $regularExpression: { pattern: "a", options: "" } }),
-  () => ({ $binary: { base64: "", subType: "00" } }),
-  () => ({ $minKey: 1 }),
-  () => ({ $type: "Date", value: "2020-01-01T00:00:00.000Z" }),
-  () => ({ __type: "Date", value: "2020-01-01T00:00:00.000Z" }),
-  () => ({ _id: "507f1f77bcf86cd799439011" }),
-  () => "2020-01-01T00:00:00.000Z",
-  () => "$date",
-  () => ["$date", "2020-01-01T00:00:00.000Z"],
-];
-
-/** Numbers, strings and other primitives at their edges. */
-const PRIMITIVES: readonly unknown[] = [
-  0,
-  1,
-  -1,
-  1.5,
-  -0.000001,
-  0.1 + 0.2,
-  2 ** 31,
-  -(2 ** 31) - 1,
-  2 ** 32,
-  Number.MAX_SAFE_INTEGER,
-  Number.MIN_SAFE_INTEGER,
-  2 ** 53 + 2,
-  -(2 ** 60),
-  1e21,
-  1e-7,
-  Number.MAX_VALUE,
-  -Number.MAX_VALUE,
-  Number.MIN_VALUE,
-  Number.EPSILON,
-  "",
-  " ",
-  "text",
-  "\u0000",
-  "line\nbreak\r\n\ttab",
-  '"quoted" \\ back\\slash',
-  "</script>",
-  "\u00e9 e\u0301",
-  "\u{1f600}\u{1f468}\u200d\u{1f469}\u200d\u{1f467}",
-  "\ufeff\u200b\u2028\u2029",
-  "\uffff\ufffd\ue000",
-  "x".repeat(100_000),
-  true,
-  false,
-  null,
-];
-
 /** The round-trip cases. */
 export const roundTripCases: readonly Case[] = [
   {
@@ -258,11 +120,16 @@ export const roundTripCases: readonly Case[] = [
         { a: at(5) },
         [[[]]],
         { $date: "2020-01-01T00:00:00.000Z" },
+        NaN,
+        -0,
+        new Uint8Array([0x43, 0x56, 0x4d, 0x00, 0xff]),
+        [new Uint8Array(0), { code: new Uint8Array([1, 2, 3]) }],
+        "\ud800",
       ];
       const programs = values.map((bytecode, i) =>
         makeProgram(`b${String(i).padStart(2, "0")}`, { bytecode })
       );
-      await checkEach(programs, (p) => `bytecode ${JSON.stringify(p.bytecode)}`, (p) => {
+      await checkEach(programs, (p) => `bytecode ${render(p.bytecode, 60)}`, (p) => {
         return roundTripProgram(adapter, p);
       });
       assertEquals(await adapter.listPrograms(), expected(programs), "listPrograms()");
@@ -272,12 +139,16 @@ export const roundTripCases: readonly Case[] = [
     name:
       "saveExecution() and getExecution() round-trip an execution with only the required fields",
     async run(adapter) {
-      await roundTripExecution(adapter, makeExecution("e1"));
+      const execution = makeExecution("e1");
+      delete execution.output;
+      await roundTripExecution(adapter, execution);
       const got = await adapter.getExecution("e1");
-      assert(
-        got !== null && !hasOwn(got, "updated") && !hasOwn(got, "error"),
-        "getExecution(): `updated` and `error` must be absent",
-      );
+      for (const field of ["output", "updated", "error"]) {
+        assert(
+          got !== null && !hasOwn(got, field),
+          `getExecution(): \`${field}\` was not saved, so it must be absent`,
+        );
+      }
     },
   },
   {
@@ -299,20 +170,67 @@ export const roundTripCases: readonly Case[] = [
       ),
   },
   {
-    name: "saveExecution() round-trips every execution state",
+    name: "saveProgram() and saveExecution() round-trip null for updated and error",
     async run(adapter) {
-      const states = ["ready", "running", "completed", "error"];
-      await checkEach(states, (state) => `state "${state}"`, (state) =>
-        roundTripExecution(
-          adapter,
-          makeExecution(
-            `s-${state}`,
-            "p1",
-            state === "error" ? { state, error: "boom" } : {
+      await roundTripProgram(adapter, makeProgram("p1", { updated: null }));
+      await roundTripExecution(
+        adapter,
+        makeExecution("e1", "p1", { state: "RUNNING", error: null, updated: null }),
+      );
+      const got = await adapter.getExecution("e1");
+      assert(got !== null && got.error === null, "getExecution(): error must be null, not absent");
+    },
+  },
+  {
+    name: "saveExecution() round-trips any state, the seed's four and the VM's own",
+    async run(adapter) {
+      const states = [
+        "ready",
+        "running",
+        "completed",
+        "error",
+        "waiting_cc",
+        "READY",
+        "RUNNING",
+        "AWAITING_COGNITIVE_RESULT",
+        "COMPLETED",
+        "ERROR",
+        "paused",
+        "Ready",
+        "\u00e9tat",
+        "\u{1f600}",
+        "a b",
+        "$set",
+        "a.b",
+        "s".repeat(256),
+      ];
+      await checkEach(
+        states,
+        (state) => `state ${JSON.stringify(state)}`,
+        (state) =>
+          roundTripExecution(
+            adapter,
+            makeExecution(`s-${state}`.slice(0, 256), "p1", {
               state,
-            },
+              error: state.toLowerCase() === "error" ? "boom" : null,
+            }),
           ),
-        ));
+      );
+    },
+  },
+  {
+    name:
+      "saveExecution() round-trips the extra fields the original CVM writes (ccPrompt, returnValue, heap, iterators, status)",
+    async run(adapter) {
+      const execution = makeExecution("e1", "p1", { state: "waiting_cc", ...cvmExtraFields() });
+      delete execution.output;
+      await roundTripExecution(adapter, execution);
+      assertEquals(await adapter.listExecutions(), [expected(execution)], "listExecutions()");
+      assertEquals(
+        await adapter.listExecutions({ state: "waiting_cc" }),
+        [expected(execution)],
+        'listExecutions({ state: "waiting_cc" })',
+      );
     },
   },
   {
@@ -329,6 +247,73 @@ export const roundTripCases: readonly Case[] = [
           meta: { at: at(5), tags: ["x"] },
         }),
       ),
+  },
+  {
+    name: "saveProgram(), saveExecution() and saveHistory() keep NaN, Infinity, -Infinity and -0",
+    async run(adapter) {
+      await checkEach(
+        SPECIAL_NUMBERS,
+        (n) => Object.is(n, -0) ? "-0" : String(n),
+        async (n) => {
+          await roundTripEverywhere(adapter, () => n);
+          await roundTripEverywhere(adapter, () => ({ value: n, list: [n, n] }));
+        },
+      );
+      // In the typed number fields too.
+      await checkEach(SPECIAL_NUMBERS, String, async (pc) => {
+        const id = Object.is(pc, -0) ? "minus-zero" : String(pc);
+        await roundTripExecution(adapter, makeExecution(`pc-${id}`, "p1", { pc }));
+        await roundTripHistory(adapter, makeHistory(`pc-${id}`, 0, { pc }));
+      });
+      // "abc" * 2, 1 / 0: what a VM computes.
+      await roundTripExecution(
+        adapter,
+        makeExecution("e-vm", "p1", { variables: { x: "abc" as unknown as number * 2, y: 1 / 0 } }),
+      );
+    },
+  },
+  {
+    name: "saveProgram(), saveExecution() and saveHistory() keep Uint8Arrays as Uint8Arrays",
+    async run(adapter) {
+      await checkEach(BYTES, (b) => b.label, async (bytes) => {
+        await roundTripEverywhere(adapter, () => bytes.make());
+        await roundTripProgram(adapter, makeProgram("p-whole", { bytecode: bytes.make() }));
+      });
+      const got = await adapter.getProgram("p-whole");
+      const bytecode = got?.bytecode as Uint8Array;
+      assert(
+        Object.getPrototypeOf(bytecode) === Uint8Array.prototype,
+        "getProgram(): bytecode must be a Uint8Array",
+      );
+      assert(
+        bytecode.byteOffset === 0 && bytecode.buffer.byteLength === bytecode.length,
+        "getProgram(): a returned Uint8Array must own its buffer, not view a larger one",
+      );
+    },
+  },
+  {
+    name:
+      "saveProgram(), saveExecution() and saveHistory() keep strings with lone surrogates, in values and keys",
+    async run(adapter) {
+      await checkEach(LONE_SURROGATES, (s) => JSON.stringify(s), async (text) => {
+        await roundTripEverywhere(adapter, () => text);
+        await roundTripEverywhere(adapter, () => withKey(text, text));
+      });
+      const half = LONE_SURROGATES[0];
+      await roundTripProgram(
+        adapter,
+        makeProgram("p1", { name: half, source: `print("${half}")` }),
+      );
+      await roundTripExecution(
+        adapter,
+        makeExecution("e1", "p1", {
+          output: [half, `x${half}`],
+          error: `bad ${half}`,
+          variables: withKey(half, { [`k${half}`]: half }),
+        }),
+      );
+      await roundTripHistory(adapter, makeHistory("e1", 0, { instruction: `PUSH "${half}"` }));
+    },
   },
   {
     name: "saveProgram(), saveExecution() and saveHistory() keep Dates at any depth as Dates",
@@ -469,8 +454,7 @@ export const roundTripCases: readonly Case[] = [
     name:
       "saveProgram(), saveExecution() and saveHistory() keep empty, deeply nested and large structures",
     async run(adapter) {
-      let deep: unknown = [];
-      for (let i = 0; i < 100; i++) deep = i % 2 === 0 ? [deep] : { d: deep };
+      const deep = nested(100, []);
       const wide = Object.fromEntries(
         Array.from({ length: 1_000 }, (_, i) => [`key${i}`, i % 2 === 0 ? i : at(i)]),
       );
@@ -489,6 +473,16 @@ export const roundTripCases: readonly Case[] = [
         makeHistory("h-empty", 0, { stack: [], variables: {}, instruction: "" }),
       );
       await roundTripProgram(adapter, makeProgram("p-empty", { name: "", source: "" }));
+      // As deep as a record may be: the record is level 1, `variables` level 2, and the
+      // value under it takes levels 3 to 512.
+      await roundTripExecution(
+        adapter,
+        makeExecution("e-deepest", "p1", { variables: { x: nested(510) } }),
+      );
+      await roundTripHistory(
+        adapter,
+        makeHistory("h-deepest", 0, { stack: [nested(510, "leaf")] }),
+      );
     },
   },
   {
@@ -525,7 +519,7 @@ export const roundTripCases: readonly Case[] = [
       await adapter.saveProgram(program);
       await adapter.saveExecution(execution);
       await adapter.saveHistory(entry);
-      const keysOf = (value: unknown) => Object.keys(value as object).sort(compareStrings);
+      const keysOf = (value: unknown) => Object.keys(value as object).sort();
       const checks: [string, unknown, object][] = [
         ["getProgram()", await adapter.getProgram("p1"), program],
         ["listPrograms()[0]", (await adapter.listPrograms())[0], program],

@@ -7,17 +7,9 @@
 import { StorageError, ValidationError } from "../errors.ts";
 import type { Execution, History, Program, StorageAdapter } from "../types.ts";
 import { assert, assertEquals, assertRejects, checkEach } from "./_assert.ts";
-import {
-  at,
-  expected,
-  INVALID_IDS,
-  makeExecution,
-  makeHistory,
-  makeProgram,
-  UNSTORABLE,
-  withKey,
-} from "./_fixtures.ts";
-import type { Case } from "./_harness.ts";
+import { at, expected, makeExecution, makeHistory, makeProgram } from "./_fixtures.ts";
+import { nested, UNSTORABLE } from "./_values.ts";
+import type { Case } from "./_types.ts";
 
 type Fields = Record<string, unknown>;
 
@@ -81,8 +73,15 @@ const DATE_BREAKAGES: readonly Breakage[] = [
   set("created", { $date: ISO }),
   set("updated", ISO, "updated is an ISO string"),
   set("updated", Date.parse(ISO), "updated is epoch milliseconds"),
-  set("updated", null),
   set("updated", new Date(NaN)),
+  set("updated", { $date: ISO }),
+  set("created", Object.assign(new Date(0), { zone: "UTC" }), "created has an own property"),
+  set(
+    "created",
+    Object.assign(new Date(0), { toISOString: () => ISO }),
+    "created has its own toISOString",
+  ),
+  set("created", new (class When extends Date {})(0), "created is a Date subclass"),
 ];
 
 /** Wrong `stack` / `variables` values, shared by executions and history entries. */
@@ -112,16 +111,11 @@ const PROGRAM_BREAKAGES: readonly Breakage[] = [
   set("name", 42),
   set("name", null),
   set("name", ["Hello"]),
-  set("name", "a\ud800", "name has a lone surrogate"),
   without("source"),
   set("source", 42),
   set("source", null),
   set("source", { text: "" }),
   ...DATE_BREAKAGES,
-  {
-    label: "a top-level key has a lone surrogate",
-    apply: (record) => ({ ...record, ...withKey("\ud800", 1) }),
-  },
 ];
 
 const EXECUTION_BREAKAGES: readonly Breakage[] = [
@@ -134,19 +128,19 @@ const EXECUTION_BREAKAGES: readonly Breakage[] = [
   set("programId", "x".repeat(257)),
   set("programId", "p\udc00", "programId has a lone surrogate"),
   without("state"),
-  set("state", "done"),
-  set("state", "READY"),
   set("state", ""),
   set("state", 1),
   set("state", null),
+  set("state", ["READY"]),
+  set("state", { name: "READY" }),
+  set("state", "s".repeat(257)),
+  set("state", "READY\ud800", "state has a lone surrogate"),
   without("pc"),
   set("pc", "0"),
   set("pc", null),
-  set("pc", NaN),
-  set("pc", Infinity),
   set("pc", BigInt(1)),
+  set("pc", { $numberDouble: "NaN" }),
   ...STATE_BREAKAGES,
-  without("output"),
   set("output", "line"),
   set("output", null),
   set("output", { 0: "line" }),
@@ -155,9 +149,8 @@ const EXECUTION_BREAKAGES: readonly Breakage[] = [
   set("output", [["a"]]),
   set("output", ["ok", undefined], "output holds undefined"),
   set("output", [new Date(0)], "output holds a Date"),
-  set("output", ["ok", "\ud800"], "output holds a lone surrogate"),
+  set("output", [new Uint8Array(1)], "output holds a Uint8Array"),
   set("error", 42),
-  set("error", null),
   set("error", {}),
   set("error", ["boom"]),
   set("error", new Error("boom")),
@@ -170,21 +163,26 @@ const HISTORY_BREAKAGES: readonly Breakage[] = [
   set("executionId", null),
   set("executionId", ""),
   without("step"),
-  set("step", -1),
   set("step", 1.5),
+  set("step", -0),
+  set("step", { step: 1 }),
+  set("step", "1"),
   without("pc"),
   set("pc", "0"),
   set("pc", null),
-  set("pc", NaN),
   without("instruction"),
   set("instruction", 42),
   set("instruction", null),
   set("instruction", ["PUSH"]),
-  set("instruction", "PUSH\udfff", "instruction has a lone surrogate"),
   ...STATE_BREAKAGES,
   without("timestamp"),
   set("timestamp", new Date(NaN)),
   set("timestamp", ISO, "timestamp is an ISO string"),
+  set(
+    "timestamp",
+    Object.assign(new Date(0), { toISOString: () => ISO }),
+    "timestamp has its own toISOString",
+  ),
 ];
 
 /** Records that are not objects at all (or not plain ones). */
@@ -200,6 +198,23 @@ function notRecords(valid: Fields): readonly { label: string; value: unknown }[]
     { label: "an array holding the record", value: [valid] },
     { label: "a Map holding the fields", value: new Map(Object.entries(valid)) },
     { label: "a Date", value: new Date(0) },
+    { label: "a Uint8Array", value: new Uint8Array(2) },
+    {
+      label: "a revoked proxy",
+      value: (() => {
+        const { proxy, revoke } = Proxy.revocable(valid, {});
+        revoke();
+        return proxy;
+      })(),
+    },
+    {
+      label: "a proxy whose get trap throws",
+      value: new Proxy(valid, {
+        get() {
+          throw new Error("get trap failed");
+        },
+      }),
+    },
     { label: "a JSON string of the record", value: JSON.stringify(valid) },
     {
       label: "a class instance holding the fields",
@@ -235,6 +250,10 @@ const STATE_PLACES: readonly Placement[] = [
   },
   { label: "as an extra field", apply: (r, v) => ({ ...r, extra: v }) },
   { label: "inside an extra field", apply: (r, v) => ({ ...r, meta: [{ v }] }) },
+  {
+    label: "under a key that starts with $",
+    apply: (r, v) => ({ ...r, variables: { $set: { "a.b": v } } }),
+  },
 ];
 
 /** How one record kind is saved and what its stored state looks like. */
@@ -387,66 +406,9 @@ function shapeCases(kind: Kind): Case[] {
   ];
 }
 
-interface IdMethod {
-  method: string;
-  call(adapter: StorageAdapter, id: unknown): Promise<unknown>;
-  /** Ids this method accepts although other methods reject them. */
-  accepts?: (id: unknown) => boolean;
-}
-
-const ID_METHODS: readonly IdMethod[] = [
-  {
-    method: "saveProgram()",
-    call: (a, id) => a.saveProgram({ ...makeProgram("x"), id } as Program),
-  },
-  { method: "getProgram()", call: (a, id) => a.getProgram(id as string) },
-  { method: "deleteProgram()", call: (a, id) => a.deleteProgram(id as string) },
-  {
-    method: "saveExecution()",
-    call: (a, id) => a.saveExecution({ ...makeExecution("x"), id } as Execution),
-  },
-  { method: "getExecution()", call: (a, id) => a.getExecution(id as string) },
-  { method: "deleteExecution()", call: (a, id) => a.deleteExecution(id as string) },
-  {
-    method: "saveHistory()",
-    call: (a, executionId) => a.saveHistory({ ...makeHistory("x", 0), executionId } as History),
-  },
-  { method: "getHistory()", call: (a, id) => a.getHistory(id as string) },
-  {
-    method: "listExecutions({ programId })",
-    call: (a, programId) => a.listExecutions({ programId: programId as string }),
-    // `{ programId: undefined }` is no filter, as if the property were absent.
-    accepts: (id) => id === undefined,
-  },
-];
-
-function idCases(): Case[] {
-  return ID_METHODS.map((m) => ({
-    name: `${m.method} rejects an invalid id and writes nothing`,
-    async run(adapter: StorageAdapter) {
-      const program = makeProgram("p-stored");
-      const execution = makeExecution("e-stored", "p-stored");
-      const entry = makeHistory("e-stored", 0);
-      await adapter.saveProgram(program);
-      await adapter.saveExecution(execution);
-      await adapter.saveHistory(entry);
-      const ids = INVALID_IDS.filter((c) => !m.accepts?.(c.id));
-      await checkEach(ids, (c) => `id ${c.label}`, async ({ id }) => {
-        await assertRejects(() => m.call(adapter, id), ValidationError, "VALIDATION", m.method);
-      });
-      assertEquals(await adapter.listPrograms(), [expected(program)], "listPrograms() afterwards");
-      assertEquals(
-        await adapter.listExecutions(),
-        [expected(execution)],
-        "listExecutions() afterwards",
-      );
-      assertEquals(
-        await adapter.getHistory("e-stored"),
-        [expected(entry)],
-        "getHistory() afterwards",
-      );
-    },
-  }));
+/** A record nested `depth` levels deep (the record itself is level 1). */
+function deepRecord(kind: Kind, depth: number): Fields {
+  return { ...kind.valid(false), stack: [nested(depth - 2, "leaf")] };
 }
 
 /** The validation cases. */
@@ -454,5 +416,14 @@ export const validationCases: readonly Case[] = [
   ...shapeCases(PROGRAM_KIND),
   ...shapeCases(EXECUTION_KIND),
   ...shapeCases(HISTORY_KIND),
-  ...idCases(),
+  {
+    name: "saveExecution() and saveHistory() accept records 512 levels deep and reject deeper ones",
+    async run(adapter) {
+      for (const kind of [EXECUTION_KIND, HISTORY_KIND]) {
+        const before = await storeOriginal(adapter, kind);
+        await expectRejected(adapter, kind, deepRecord(kind, 513), before);
+        await kind.save(adapter, deepRecord(kind, 512));
+      }
+    },
+  },
 ];

@@ -1,19 +1,26 @@
 /**
  * The compliance suite every {@linkcode StorageAdapter} must pass: one set of tests,
  * written once, run against the file, memory and MongoDB adapters here and against any
- * third-party adapter.
+ * third-party adapter, and the durability kit that proves an adapter keeps what it
+ * acknowledged when its process is killed or shares the store with other processes.
  *
- * It registers its tests through the `test` function you pass, so it runs under
+ * The suite registers its tests through the `test` function you pass, so it runs under
  * `Deno.test`, `node:test` and `bun:test` alike, and it depends on nothing but the
  * runtime: it brings its own assertions. Each test gets a fresh adapter from
  * `createAdapter`, connects it (unless the test is about connecting), and always
- * disconnects it and hands it to `destroyAdapter` afterwards.
+ * disconnects it and hands it to `destroyAdapter` afterwards. Tests that restart use
+ * `reopenAdapter` for a new adapter on the same store.
  *
  * {@linkcode testStorageAdapter} registers every group; each group is also exported on its
  * own ({@linkcode testConnection}, {@linkcode testRoundTrip}, {@linkcode testCopies},
  * {@linkcode testAbsent}, {@linkcode testHistory}, {@linkcode testValidation},
- * {@linkcode testIds}, {@linkcode testListAndDelete}), so an adapter author can work
- * through them one at a time.
+ * {@linkcode testArguments}, {@linkcode testIds}, {@linkcode testListAndDelete},
+ * {@linkcode testOutput}, {@linkcode testCurrentExecution}, {@linkcode testHistoryQueries},
+ * {@linkcode testListQueries}, {@linkcode testStreamHistory}, {@linkcode testVmFlow}), so
+ * an adapter author can work through them one at a time.
+ *
+ * The durability kit ({@linkcode testCrashConsistency}, {@linkcode testConcurrentProcesses})
+ * runs under Deno only: it spawns child processes that load your adapter module.
  *
  * @example Running the suite under Deno
  * ```ts
@@ -35,16 +42,28 @@
  * @module
  */
 
-import type { StorageAdapter } from "../types.ts";
 import { absentCases } from "./_absent.ts";
+import { argumentsCases } from "./_arguments.ts";
 import { connectionCases } from "./_connection.ts";
 import { copiesCases } from "./_copies.ts";
+import { currentExecutionCases } from "./_current_execution.ts";
 import { register } from "./_harness.ts";
 import { historyCases } from "./_history.ts";
+import { historyQueryCases } from "./_history_queries.ts";
 import { idsCases } from "./_ids.ts";
 import { listAndDeleteCases } from "./_list_and_delete.ts";
+import { listQueryCases } from "./_list_queries.ts";
+import { outputCases } from "./_output.ts";
 import { roundTripCases } from "./_round_trip.ts";
+import { streamHistoryCases } from "./_stream_history.ts";
 import { validationCases } from "./_validation.ts";
+import { vmFlowCases } from "./_vm_flow.ts";
+import type { ComplianceOptions } from "./_types.ts";
+
+export type { ComplianceOptions, ComplianceTest } from "./_types.ts";
+export { type ConcurrencyOptions, testConcurrentProcesses } from "./durability/concurrency.ts";
+export { type CrashOptions, testCrashConsistency } from "./durability/crash.ts";
+export type { DurabilityOptions } from "./durability/options.ts";
 
 // Re-exported so this entry point stands alone: its API mentions the adapter interface,
 // and the interface mentions the records.
@@ -62,72 +81,9 @@ export type {
 } from "../types.ts";
 
 /**
- * Registers one test: `Deno.test`, `test` from `node:test` or `bun:test`, or anything
- * with the same shape. The suite awaits nothing it returns.
- *
- * @example Collecting tests to run them yourself
- * ```ts
- * import type { ComplianceTest } from "@cvm/storage/testing";
- *
- * const tests = new Map<string, () => Promise<void>>();
- * const test: ComplianceTest = (name, fn) => tests.set(name, fn);
- * ```
- */
-export interface ComplianceTest {
-  /**
-   * Registers one test.
-   *
-   * @param name The test's name: the adapter name, then "symbol + behaviour".
-   * @param fn The test body; it rejects when the adapter fails the test.
-   * @returns Whatever the runner returns; ignored.
-   */
-  (name: string, fn: () => Promise<void>): unknown;
-}
-
-/**
- * What the compliance suite needs to test an adapter.
- *
- * @example Options for a file-backed adapter with a temp directory per test
- * ```ts
- * import { FileStorageAdapter } from "@cvm/storage";
- * import type { ComplianceOptions } from "@cvm/storage/testing";
- *
- * const dirs = new Map<FileStorageAdapter, string>();
- * const options: ComplianceOptions = {
- *   name: "FileStorageAdapter",
- *   test: (name, fn) => {
- *     Deno.test(name, fn);
- *   },
- *   createAdapter: async () => {
- *     const dir = await Deno.makeTempDir();
- *     const adapter = new FileStorageAdapter(dir);
- *     dirs.set(adapter, dir);
- *     return adapter;
- *   },
- *   destroyAdapter: async (adapter) => {
- *     await Deno.remove(dirs.get(adapter as FileStorageAdapter)!, { recursive: true });
- *   },
- * };
- * ```
- */
-export interface ComplianceOptions {
-  /** Registers one test; see {@linkcode ComplianceTest}. */
-  test: ComplianceTest;
-  /** Returns a fresh adapter: unconnected, and with no records. Called once per test. */
-  createAdapter: () => StorageAdapter | Promise<StorageAdapter>;
-  /**
-   * Cleans up after each test (removes a temp directory, drops a database). Called after
-   * the adapter is disconnected, whether the test passed or not.
-   */
-  destroyAdapter?: (adapter: StorageAdapter) => void | Promise<void>;
-  /** Prefix for test names, such as `"FileStorageAdapter"`. */
-  name?: string;
-}
-
-/**
  * Registers every compliance test: all the groups below, in order.
  *
- * @param options The test function, the adapter factory and clean-up, and a name.
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
  * @returns Nothing; the tests run when the runner runs them.
  * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
  *
@@ -152,17 +108,26 @@ export function testStorageAdapter(options: ComplianceOptions): void {
   testAbsent(options);
   testHistory(options);
   testValidation(options);
+  testArguments(options);
   testIds(options);
   testListAndDelete(options);
+  testOutput(options);
+  testCurrentExecution(options);
+  testHistoryQueries(options);
+  testListQueries(options);
+  testStreamHistory(options);
+  testVmFlow(options);
 }
 
 /**
  * Registers the connection tests: `isConnected()` tracks `connect()` and `disconnect()`,
- * both are idempotent, every record method throws `NotConnectedError` before `connect()`
- * and after `disconnect()` and writes nothing, and data saved before `disconnect()` is
- * there after `connect()` on the same adapter.
+ * both are idempotent, every method rejects with `NotConnectedError` before `connect()`
+ * and after `disconnect()` and writes nothing, `[Symbol.asyncDispose]()` disconnects (so
+ * `await using` releases the adapter), and everything saved (records, history, output,
+ * the current execution) is there after `connect()` on the same adapter and after a
+ * restart (see `reopenAdapter`).
  *
- * @param options The test function, the adapter factory and clean-up, and a name.
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
  * @returns Nothing; the tests run when the runner runs them.
  * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
  *
@@ -187,13 +152,17 @@ export function testConnection(options: ComplianceOptions): void {
 }
 
 /**
- * Registers the round-trip tests: all three record kinds come back deep-equal, with every
- * optional and extra field, `Date`s at any depth, object keys of any string (`"$x"`,
- * `"a.b"`, `""`, `"__proto__"`), objects that merely look encoded, edge numbers and
- * strings, and no backend fields such as `_id`; properties holding `undefined` are
- * dropped; saving an id again replaces the whole record.
+ * Registers the round-trip tests: all three record kinds come back deep-equal and of the
+ * same types, with every optional and extra field (`ccPrompt`, `returnValue`, `heap`,
+ * `iterators`, `status`), any state, `null` for `updated` and `error`, `Date`s at any
+ * depth and at the edges of time, `Uint8Array`s, `NaN`, `Infinity`, `-Infinity` and `-0`,
+ * strings and keys with lone surrogates, object keys of any string (`"$x"`, `"a.b"`,
+ * `""`, `"__proto__"`, NUL), objects that merely look encoded (`{ "$date": … }`,
+ * `{ "$oid": "x", "a": 1 }`), values 512 levels deep, and no backend fields such as
+ * `_id`; properties holding `undefined` are dropped; saving an id again replaces the
+ * whole record.
  *
- * @param options The test function, the adapter factory and clean-up, and a name.
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
  * @returns Nothing; the tests run when the runner runs them.
  * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
  *
@@ -217,10 +186,11 @@ export function testRoundTrip(options: ComplianceOptions): void {
 
 /**
  * Registers the copy tests: saving never modifies the record passed in, and changing a
- * saved record or a returned one (down to its `Date`s) never changes what is stored;
- * every read returns new objects.
+ * saved record, a returned one (down to its `Date`s and bytes), the lines passed to
+ * `appendOutput` or the array `getOutput` returned never changes what is stored; every
+ * read returns new objects.
  *
- * @param options The test function, the adapter factory and clean-up, and a name.
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
  * @returns Nothing; the tests run when the runner runs them.
  * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
  *
@@ -244,10 +214,10 @@ export function testCopies(options: ComplianceOptions): void {
 
 /**
  * Registers the absent-record tests: unknown programs and executions are `null`, an
- * unknown execution's history is `[]`, deleting what is not there returns `false`, and
- * empty lists are `[]`.
+ * unknown execution's history and output are `[]` (with any query), deleting what is not
+ * there returns `false`, empty lists are `[]`, and no current execution is `null`.
  *
- * @param options The test function, the adapter factory and clean-up, and a name.
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
  * @returns Nothing; the tests run when the runner runs them.
  * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
  *
@@ -270,13 +240,15 @@ export function testAbsent(options: ComplianceOptions): void {
 }
 
 /**
- * Registers the history tests: entries come back ascending by step in numeric order, then
- * by timestamp; the same step at two timestamps is two entries; a duplicate
- * `(executionId, step, timestamp)` throws `ConflictError` and keeps the first entry, even
- * under concurrent saves; histories of different executions are separate; `step` must be
- * a non-negative safe integer and `timestamp` a valid `Date`.
+ * Registers the history tests: entries come back ascending by step in numeric order
+ * (negative steps such as `-1` included), then by timestamp; the same step at two
+ * timestamps is two entries; saving an entry whose `(executionId, step, timestamp)` is
+ * stored changes nothing when it is deep-equal to the stored one (a safe retry, even
+ * concurrent) and otherwise throws `ConflictError` and keeps the stored one; exactly one
+ * of concurrent different entries wins; `step` is any safe integer and `timestamp` a
+ * valid `Date`.
  *
- * @param options The test function, the adapter factory and clean-up, and a name.
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
  * @returns Nothing; the tests run when the runner runs them.
  * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
  *
@@ -299,14 +271,15 @@ export function testHistory(options: ComplianceOptions): void {
 }
 
 /**
- * Registers the validation tests: every write method rejects records that are not plain
- * objects, records of the wrong shape, and values that cannot round-trip anywhere in the
- * record (functions, symbols, BigInt, `NaN`, `Infinity`, `undefined` in arrays, sparse
- * arrays, class instances, invalid dates, circular references, lone surrogates in strings
- * and keys) with `ValidationError`, and writes nothing, neither a new record nor over the
- * stored one; every method rejects invalid ids the same way.
+ * Registers the validation tests: every save rejects records that are not plain objects,
+ * records of the wrong shape, and values that cannot round-trip anywhere in the record
+ * (functions, symbols, BigInt, `undefined` in arrays, sparse arrays, class instances,
+ * `Date` and `Uint8Array` subclasses, `Date`s or arrays with extra own properties, typed
+ * arrays other than `Uint8Array`, invalid dates, circular references, getters that
+ * throw, nesting deeper than 512 levels) with `ValidationError`, and writes nothing,
+ * neither a new record nor over the stored one.
  *
- * @param options The test function, the adapter factory and clean-up, and a name.
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
  * @returns Nothing; the tests run when the runner runs them.
  * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
  *
@@ -329,13 +302,42 @@ export function testValidation(options: ComplianceOptions): void {
 }
 
 /**
- * Registers the id tests: some two hundred hard ids (`/`, `\`, `..`, NUL, spaces,
+ * Registers the argument tests: every method rejects an invalid id (and
+ * `setCurrentExecutionId` anything but an id or `null`) with `ValidationError` and writes
+ * nothing, and every method rejects hostile arguments (revoked proxies, throwing getters
+ * and conversions, symbols) through its promise with a `ValidationError`, never by a
+ * synchronous throw or a `TypeError`.
+ *
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
+ * @returns Nothing; the tests run when the runner runs them.
+ * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
+ *
+ * @example Running only the argument tests under Deno
+ * ```ts
+ * import { MemoryStorageAdapter } from "@cvm/storage";
+ * import { testArguments } from "@cvm/storage/testing";
+ *
+ * testArguments({
+ *   name: "MemoryStorageAdapter",
+ *   test: (name, fn) => {
+ *     Deno.test(name, fn);
+ *   },
+ *   createAdapter: () => new MemoryStorageAdapter(),
+ * });
+ * ```
+ */
+export function testArguments(options: ComplianceOptions): void {
+  register(options, argumentsCases);
+}
+
+/**
+ * Registers the id tests: some two hundred hard ids (`/`, `\\`, `..`, NUL, spaces,
  * trailing dots, `CON`, ids that differ only in case or Unicode normalization, ids that
  * look like escapes of other ids, ids of 256 code units that differ only at the end) are
- * each stored as their own program, execution and history, read and listed back exactly,
- * and deleted without touching the others.
+ * each stored as their own program, execution, history, output and current execution,
+ * read and listed back exactly, and deleted without touching the others.
  *
- * @param options The test function, the adapter factory and clean-up, and a name.
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
  * @returns Nothing; the tests run when the runner runs them.
  * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
  *
@@ -358,12 +360,12 @@ export function testIds(options: ComplianceOptions): void {
 }
 
 /**
- * Registers the list and delete tests: lists are ascending by id in JavaScript string
+ * Registers the list and delete tests: lists are ascending by id in Unicode code point
  * order and complete, `listExecutions` filters by exact `programId`, saving an id again
- * replaces it, `delete*` returns `true` then `false`, `deleteExecution` removes exactly
- * its own history, and deleting a program keeps its executions.
+ * replaces it, `delete*` returns `true` then `false`, `deleteExecution` removes exactly its
+ * own history and output, and deleting a program keeps its executions.
  *
- * @param options The test function, the adapter factory and clean-up, and a name.
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
  * @returns Nothing; the tests run when the runner runs them.
  * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
  *
@@ -383,4 +385,206 @@ export function testIds(options: ComplianceOptions): void {
  */
 export function testListAndDelete(options: ComplianceOptions): void {
   register(options, listAndDeleteCases);
+}
+
+/**
+ * Registers the output tests: `appendOutput` adds all its lines after the existing ones
+ * (any string, lone surrogates and newlines included) or, for bad input, none of them;
+ * an empty append changes nothing; concurrent appends keep every call's lines together;
+ * `getOutput` returns the lines in order, or the range `from` and `limit` select, and
+ * rejects invalid queries; the output is apart from the execution record, is deleted with
+ * the execution, and survives a restart.
+ *
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
+ * @returns Nothing; the tests run when the runner runs them.
+ * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
+ *
+ * @example Running only the output tests under Deno
+ * ```ts
+ * import { MemoryStorageAdapter } from "@cvm/storage";
+ * import { testOutput } from "@cvm/storage/testing";
+ *
+ * testOutput({
+ *   name: "MemoryStorageAdapter",
+ *   test: (name, fn) => {
+ *     Deno.test(name, fn);
+ *   },
+ *   createAdapter: () => new MemoryStorageAdapter(),
+ * });
+ * ```
+ */
+export function testOutput(options: ComplianceOptions): void {
+  register(options, outputCases);
+}
+
+/**
+ * Registers the current-execution tests: `getCurrentExecutionId` is `null` until set,
+ * `setCurrentExecutionId` replaces it and `null` clears it, it need not name a stored
+ * execution, deleting executions and programs does not change it, and it survives
+ * `disconnect()` and `connect()` and a restart.
+ *
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
+ * @returns Nothing; the tests run when the runner runs them.
+ * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
+ *
+ * @example Running only the current-execution tests under Deno
+ * ```ts
+ * import { MemoryStorageAdapter } from "@cvm/storage";
+ * import { testCurrentExecution } from "@cvm/storage/testing";
+ *
+ * testCurrentExecution({
+ *   name: "MemoryStorageAdapter",
+ *   test: (name, fn) => {
+ *     Deno.test(name, fn);
+ *   },
+ *   createAdapter: () => new MemoryStorageAdapter(),
+ * });
+ * ```
+ */
+export function testCurrentExecution(options: ComplianceOptions): void {
+  register(options, currentExecutionCases);
+}
+
+/**
+ * Registers the history query tests: `getHistory` with every `HistoryQuery` option and
+ * their combinations (`fromStep`, `toStep`, `after` in either order, `limit`, `reverse`)
+ * over a history with step `-1` entries and many entries at one step; `{ reverse: true,
+ * limit: 1 }` is the latest entry; paging with `after` returns every entry once; empty
+ * ranges are `[]`; invalid queries are a `ValidationError`.
+ *
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
+ * @returns Nothing; the tests run when the runner runs them.
+ * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
+ *
+ * @example Running only the history query tests under Deno
+ * ```ts
+ * import { MemoryStorageAdapter } from "@cvm/storage";
+ * import { testHistoryQueries } from "@cvm/storage/testing";
+ *
+ * testHistoryQueries({
+ *   name: "MemoryStorageAdapter",
+ *   test: (name, fn) => {
+ *     Deno.test(name, fn);
+ *   },
+ *   createAdapter: () => new MemoryStorageAdapter(),
+ * });
+ * ```
+ */
+export function testHistoryQueries(options: ComplianceOptions): void {
+  register(options, historyQueryCases);
+}
+
+/**
+ * Registers the list query tests: `listPrograms` and `listExecutions` page with `after`
+ * and `limit` in Unicode code point order and return every record once across pages,
+ * `listExecutions` filters by `programId` and `state` (alone, together and with paging),
+ * and invalid queries (`listExecutions("p1")`, `null`, a `limit` of 0, unknown options)
+ * are a `ValidationError`.
+ *
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
+ * @returns Nothing; the tests run when the runner runs them.
+ * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
+ *
+ * @example Running only the list query tests under Deno
+ * ```ts
+ * import { MemoryStorageAdapter } from "@cvm/storage";
+ * import { testListQueries } from "@cvm/storage/testing";
+ *
+ * testListQueries({
+ *   name: "MemoryStorageAdapter",
+ *   test: (name, fn) => {
+ *     Deno.test(name, fn);
+ *   },
+ *   createAdapter: () => new MemoryStorageAdapter(),
+ * });
+ * ```
+ */
+export function testListQueries(options: ComplianceOptions): void {
+  register(options, listQueryCases);
+}
+
+/**
+ * Registers the query tests: {@linkcode testHistoryQueries} and
+ * {@linkcode testListQueries}.
+ *
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
+ * @returns Nothing; the tests run when the runner runs them.
+ * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
+ *
+ * @example Running only the query tests under Deno
+ * ```ts
+ * import { MemoryStorageAdapter } from "@cvm/storage";
+ * import { testQueries } from "@cvm/storage/testing";
+ *
+ * testQueries({
+ *   name: "MemoryStorageAdapter",
+ *   test: (name, fn) => {
+ *     Deno.test(name, fn);
+ *   },
+ *   createAdapter: () => new MemoryStorageAdapter(),
+ * });
+ * ```
+ */
+export function testQueries(options: ComplianceOptions): void {
+  testHistoryQueries(options);
+  testListQueries(options);
+}
+
+/**
+ * Registers the `streamHistory` tests, run over the adapter: it yields exactly what one
+ * `getHistory` call with the same query returns, for page sizes from 1 up, in either
+ * order and with every option; it reads pages of at most `pageSize` entries with the
+ * `after` cursor; its `limit` caps the total; invalid options reject the first `next()`
+ * with `ValidationError`.
+ *
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
+ * @returns Nothing; the tests run when the runner runs them.
+ * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
+ *
+ * @example Running only the streamHistory tests under Deno
+ * ```ts
+ * import { MemoryStorageAdapter } from "@cvm/storage";
+ * import { testStreamHistory } from "@cvm/storage/testing";
+ *
+ * testStreamHistory({
+ *   name: "MemoryStorageAdapter",
+ *   test: (name, fn) => {
+ *     Deno.test(name, fn);
+ *   },
+ *   createAdapter: () => new MemoryStorageAdapter(),
+ * });
+ * ```
+ */
+export function testStreamHistory(options: ComplianceOptions): void {
+  register(options, streamHistoryCases);
+}
+
+/**
+ * Registers the VM flow tests: a small VM written against the original CVM's later
+ * storage interface runs programs on the adapter: states in capitals and
+ * `"waiting_cc"`, output appended with `appendOutput`, the current execution resumed
+ * after a restart (a new adapter from `reopenAdapter`), history at step `-1`, `NaN`,
+ * `Infinity` and half a surrogate pair in variables, `error: null`, extra fields such as
+ * `ccPrompt` and `heap`; after every restart it reads back exactly what it saved.
+ *
+ * @param options The test function, the adapter factory, restart and clean-up, and a name.
+ * @returns Nothing; the tests run when the runner runs them.
+ * @throws {TypeError} When `options.test` or `options.createAdapter` is not a function.
+ *
+ * @example Running only the VM flow tests under Deno
+ * ```ts
+ * import { MemoryStorageAdapter } from "@cvm/storage";
+ * import { testVmFlow } from "@cvm/storage/testing";
+ *
+ * testVmFlow({
+ *   name: "MemoryStorageAdapter",
+ *   test: (name, fn) => {
+ *     Deno.test(name, fn);
+ *   },
+ *   createAdapter: () => new MemoryStorageAdapter(),
+ * });
+ * ```
+ */
+export function testVmFlow(options: ComplianceOptions): void {
+  register(options, vmFlowCases);
 }

@@ -59,6 +59,11 @@ export function registerComplianceSuites({ runtime, test, after, skip, storage, 
         recursive: true,
         force: true,
       }),
+    // A restart: a new adapter on the same directory.
+    reopenAdapter: (adapter) =>
+      new FileStorageAdapter(
+        /** @type {InstanceType<typeof FileStorageAdapter>} */ (adapter).dataDir,
+      ),
   });
 
   const mongoUri = process.env.MONGODB_URI;
@@ -87,6 +92,13 @@ export function registerComplianceSuites({ runtime, test, after, skip, storage, 
         const adapter = new MongoDBAdapter({ uri: mongoUri, dbName });
         dbNames.set(adapter, dbName);
         return adapter;
+      },
+      // A restart: a new adapter on the same database.
+      reopenAdapter: (adapter) => {
+        const dbName = dbNames.get(adapter);
+        const next = new MongoDBAdapter({ uri: mongoUri, dbName });
+        dbNames.set(next, /** @type {string} */ (dbName));
+        return next;
       },
       destroyAdapter: async (adapter) => {
         const client = await adminClient();

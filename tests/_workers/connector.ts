@@ -1,4 +1,4 @@
-// Child process of tests/crash_test.ts: connects (which removes stale temp files) and exits,
+// Child process of tests/fsync_order_test.ts: connects (which removes stale temp files) and exits,
 // with only the permissions the README documents for the file backend.
 //
 // Usage: deno run --allow-read --allow-write connector.ts <dataDir>

@@ -1,36 +1,42 @@
-// Child process of tests/concurrency_test.ts: reads everything in a loop while the
-// writers write, and reports whatever it should never see.
-//
-// Usage: deno run --allow-read --allow-write reader.ts <dataDir>
-//
-// Prints {"kind":"ready"}, waits for `go` on stdin, then reads until stdin closes. Each
-// problem is reported at once as {"kind":"problem","message":…}: an error of any kind, a
-// record that is not exactly one version a writer wrote, a history entry that vanished or
-// changed after it was seen, a key listed twice. Ends with
-// {"kind":"summary","reads":…,"rounds":…,"records":…,"problems":…}.
+/**
+ * The reader process of the kit's concurrency test: reads everything in a loop while the
+ * writers write, and reports whatever it should never see.
+ *
+ * Usage: deno run <permissions> _reader_child.ts <adapterModule> <store>
+ *
+ * Prints {"kind":"ready"}, waits for `go` on stdin, then reads until stdin closes. Each
+ * problem is reported at once as {"kind":"problem","message":…}: an error of any kind, a
+ * record that is not exactly one version a writer wrote, a history entry that vanished or
+ * changed after it was seen, a key listed twice, output that is not whole appends or that
+ * lost lines it had. Ends with {"kind":"summary","reads":…,"rounds":…,"records":…,
+ * "problems":…}.
+ *
+ * @module
+ */
 
-import { type Execution, FileStorageAdapter, type History, type Program } from "../../mod.ts";
+import type { Execution, History, Program } from "../../types.ts";
+import { loadAdapterModule } from "./_adapter_module.ts";
+import { readStdinLines, report } from "./_child_io.ts";
 import {
   checkWriterHistory,
+  checkWriterOutput,
   checkWriterRecord,
   SHARED_EXECUTION_ID,
   SHARED_PROGRAM_ID,
 } from "./_records.ts";
-import { readStdinLines, report } from "./_stdin.ts";
 
-const [dataDir] = Deno.args;
-const storage = new FileStorageAdapter(dataDir);
+const [module, store] = Deno.args;
+const storage = await (await loadAdapterModule(module))(store);
 await storage.connect();
 report({ kind: "ready" });
 
-let go!: () => void;
-const started = new Promise<void>((resolve) => go = resolve);
+const go = Promise.withResolvers<void>();
 let stopped = false;
 const stdin = readStdinLines((line) => {
-  if (line === "go") go();
+  if (line === "go") go.resolve();
 }).then(() => {
   stopped = true;
-  go();
+  go.resolve();
 });
 
 let reads = 0;
@@ -44,6 +50,8 @@ const problem = (message: string) => {
 
 /** Every history entry seen so far: `step/timestamp` → its writer. */
 const seen = new Map<string, number>();
+/** The output as last read. */
+let output: string[] = [];
 
 const read = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
   reads++;
@@ -85,7 +93,18 @@ const checkHistory = (entries: History[]) => {
   }
 };
 
-await started;
+const checkOutput = (lines: string[]) => {
+  records += lines.length;
+  const { problem: bad } = checkWriterOutput(lines);
+  if (bad !== undefined) problem(bad);
+  const lost = output.findIndex((line, i) => lines[i] !== line);
+  if (lost !== -1) {
+    problem(`output line ${lost} changed or vanished: the output is append-only`);
+  }
+  output = lines;
+};
+
+await go.promise;
 while (!stopped) {
   rounds++;
   const execution = await read("getExecution()", () => storage.getExecution(SHARED_EXECUTION_ID));
@@ -98,6 +117,12 @@ while (!stopped) {
   if (programs) checkRecords("program", programs);
   const history = await read("getHistory()", () => storage.getHistory(SHARED_EXECUTION_ID));
   if (history) checkHistory(history);
+  const lines = await read("getOutput()", () => storage.getOutput(SHARED_EXECUTION_ID));
+  if (lines) checkOutput(lines);
+  const current = await read("getCurrentExecutionId()", () => storage.getCurrentExecutionId());
+  if (current !== undefined && current !== null && !/^w\d+-s\d+$/.test(current)) {
+    problem(`the current execution is ${JSON.stringify(current)}, which no writer set`);
+  }
 }
 await stdin;
 report({ kind: "summary", reads, rounds, records, problems, historySeen: seen.size });
