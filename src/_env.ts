@@ -1,13 +1,15 @@
 // Reads the process environment without needing permissions: under Deno without
-// --allow-env (or --allow-sys for the home directory), a value reads as unset.
+// --allow-env (or --allow-sys for the home directory), a value reads as unset. Nothing is
+// loaded until a value is read (see ./_builtin.ts).
 
-import { homedir } from "node:os";
-import process from "node:process";
+import { join } from "node:path";
+import type * as NodeOs from "node:os";
+import { builtin, processGlobal } from "./_builtin.ts";
 
 /** The value of an environment variable, or `undefined` if unset or unreadable. */
 export function readEnv(name: string): string | undefined {
   try {
-    return process.env[name];
+    return processGlobal<{ env: Record<string, string | undefined> }>()?.env[name];
   } catch {
     return undefined;
   }
@@ -16,8 +18,29 @@ export function readEnv(name: string): string | undefined {
 /** The user's home directory from the operating system, or `undefined` if unreadable. */
 export function readHomeDir(): string | undefined {
   try {
-    return homedir() || undefined;
+    return builtin<typeof NodeOs>("node:os").homedir() || undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Whether `dir` starts at the home directory: `~`, `~/…` or `~\…`. */
+export function isHomeRelative(dir: string): boolean {
+  return dir === "~" || /^~[/\\]/.test(dir);
+}
+
+/**
+ * The home directory: `HOME`, else `USERPROFILE` (both read through `env`), else (with
+ * `system`) the operating system's answer; `undefined` if none is known.
+ */
+export function findHomeDir(
+  env: (name: string) => string | undefined,
+  system: boolean,
+): string | undefined {
+  return env("HOME") || env("USERPROFILE") || (system ? readHomeDir() : undefined);
+}
+
+/** `dir`, which starts with `~`, with the `~` replaced by `home`. */
+export function underHome(home: string, dir: string): string {
+  return join(home, dir.slice(1));
 }

@@ -5,7 +5,7 @@
  */
 
 import { join } from "node:path";
-import { readEnv, readHomeDir } from "./_env.ts";
+import { findHomeDir, isHomeRelative, readEnv, underHome } from "./_env.ts";
 import { ConfigError } from "./errors.ts";
 import { FileStorageAdapter } from "./file/file_adapter.ts";
 import { MemoryStorageAdapter } from "./memory/memory_adapter.ts";
@@ -121,8 +121,8 @@ function dataDir(config: StorageConfig, env: (name: string) => string | undefine
         "allows in a path; set it to a directory path without one",
     );
   }
-  if (dir !== undefined && dir !== "~" && !/^~[/\\]/.test(dir)) return dir;
-  const home = env("HOME") || env("USERPROFILE") || (config.env ? undefined : readHomeDir());
+  if (dir !== undefined && !isHomeRelative(dir)) return dir;
+  const home = findHomeDir(env, !config.env);
   if (home === undefined) {
     const wanted = dir === undefined ? "the default data directory ~/.cvm" : `"${dir}"`;
     throw new ConfigError(
@@ -130,7 +130,7 @@ function dataDir(config: StorageConfig, env: (name: string) => string | undefine
         "set CVM_DATA_DIR, or under Deno grant --allow-env",
     );
   }
-  return dir === undefined ? join(home, ".cvm") : join(home, dir.slice(1));
+  return dir === undefined ? join(home, ".cvm") : underHome(home, dir);
 }
 
 /**

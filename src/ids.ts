@@ -4,7 +4,8 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import type * as NodeCrypto from "node:crypto";
+import { builtin } from "./_builtin.ts";
 import { ValidationError } from "./errors.ts";
 
 /** The longest id, in UTF-16 code units. */
@@ -97,6 +98,7 @@ const utf8 = new TextEncoder();
 export function idToFileStem(id: string): string {
   const stem = PLAIN.test(id) && !DEVICE.test(id) ? id : `~${escapeId(id)}`;
   if (stem.length <= MAX_STEM) return stem;
+  const { createHash } = builtin<typeof NodeCrypto>("node:crypto");
   const digest = createHash("sha256").update(id, "utf8").digest("hex");
   let prefix = stem.slice(0, MAX_STEM - digest.length - 1);
   // Do not leave half of a %xx escape.
