@@ -2,7 +2,7 @@
 // --allow-env (or --allow-sys for the home directory), a value reads as unset. Nothing is
 // loaded until a value is read (see ./_builtin.ts).
 
-import { join } from "node:path";
+import { join } from "./_path.ts";
 import type * as NodeOs from "node:os";
 import { builtin, processGlobal } from "./_builtin.ts";
 

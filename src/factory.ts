@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "./_path.ts";
 import { findHomeDir, isHomeRelative, readEnv, underHome } from "./_env.ts";
 import { ConfigError } from "./errors.ts";
 import { FileStorageAdapter } from "./file/file_adapter.ts";

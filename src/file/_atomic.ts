@@ -3,7 +3,7 @@
 // directory. A reader sees the old file or the new one, never a part of either, and the
 // write resolves only once both the file and its directory entry are durable.
 
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { syncDirShared } from "./_dir_sync.ts";
 import { errorCode, fs } from "./_fs.ts";
 import { createTemp } from "./_temp_files.ts";

@@ -8,7 +8,7 @@
 // `stat` checks, so they hold for root too: root is refused a directory that another user
 // owns. Windows has neither owners nor mode bits here; nothing is checked there.
 
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { ConnectionError } from "../errors.ts";
 import { errorCode, fs, loadProcessFacts, type PathInfo } from "./_fs.ts";
 import { tempName } from "./_temp_files.ts";

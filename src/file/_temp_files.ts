@@ -27,7 +27,7 @@
 //
 // Anything else stays, invisible to every read, for a later `connect` that can tell.
 
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import {
   errorCode,
   fs,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "../_path.ts";
 import { findHomeDir, isHomeRelative, readEnv, underHome } from "../_env.ts";
 import { formatJson } from "../codec.ts";
 import {
