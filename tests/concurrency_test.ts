@@ -25,9 +25,10 @@ const COUNT = 40;
 const CONTESTS = 40;
 /**
  * The writers' permissions. Each writer reconnects now and then, and `connect()` removes the
- * temp files of writers it believes dead; how it tells depends on the permissions (under
- * Deno, /proc needs --allow-all and process.kill() needs --allow-run; with neither it goes by
- * age), so the writers cover every way, while the others have temp files in flight.
+ * temp files of writers proven done with them (src/file/_temp_files.ts): by their lock, with
+ * any permissions, and by their pid where the runtime may ask (under Deno, process.kill()
+ * needs --allow-run), so the writers cover every way, while the others have temp files in
+ * flight.
  */
 const WRITER_PERMISSIONS = [
   ["--allow-read", "--allow-write"],

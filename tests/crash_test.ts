@@ -612,9 +612,11 @@ Deno.test({
   },
 });
 
-// With only --allow-read and --allow-write, Deno can tell neither whether a process is
-// alive (/proc needs --allow-all, process.kill() --allow-run), so connect() must keep a
-// leftover however old: its writer may be alive. One that can tell removes it.
+// Temp files in 0.1's form carry no lock: only the pid says whether their writer is gone.
+// With only --allow-read and --allow-write, Deno cannot ask (/proc needs --allow-all,
+// process.kill() --allow-run), so connect() must keep such a leftover however old: its
+// writer may be alive. One that can tell removes it. (Today's temp files are judged by
+// their lock, which needs no permission: tests/temp_files_test.ts.)
 Deno.test({
   name:
     "FileStorageAdapter.connect() keeps temp files of writers it cannot check, and one that can check removes them",
