@@ -354,26 +354,16 @@ export function loadProcessFacts(): Promise<ProcessFacts> {
 
 /**
  * Whether process `pid` of this process-id space is proven gone: `true` only when the
- * system says no such process exists; `false` when it runs (or may: a zombie, another
- * user's process); `undefined` when this runtime may not ask (Deno without `--allow-run`).
+ * system says no such process exists (`kill(pid, 0)` fails with `ESRCH`; it sends nothing);
+ * `false` when it runs (or may: `EPERM`, another user's); `undefined` when this runtime may
+ * not ask (Deno without `--allow-run`). Not /proc: with `hidepid` it hides live processes.
  */
 export async function processGone(pid: number): Promise<boolean | undefined> {
   if (deno) {
-    // process.kill() needs --allow-run; /proc needs --allow-all. Query, never prompt.
+    // Query, never prompt.
     if (deno.permissions.querySync({ name: "run" }).state !== "granted") return undefined;
     const { default: process } = await import("node:process");
     return signalGone(process, pid);
-  }
-  if (linux) {
-    const gone = await (await nodeFs()).stat(`/proc/${pid}`).then(
-      () => false,
-      (error) => errorCode(error) === "ENOENT" ? true : undefined,
-    );
-    if (
-      gone !== undefined && await (await nodeFs()).stat("/proc/self").then(() => true, () => false)
-    ) {
-      return gone;
-    }
   }
   return signalGone(nodeProcess!, pid);
 }

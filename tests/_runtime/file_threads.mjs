@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -72,6 +72,29 @@ export function fileThreadTests(test, specifier, load) {
       await storage.disconnect();
       for (const dir of ["programs", "executions"]) {
         assert.deepEqual((await readdir(join(dataDir, dir))).filter((n) => n.startsWith(".")), []);
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test("FileStorageAdapter.connect() removes the temp files of dead processes, and only those", async () => {
+    const { FileStorageAdapter } = await load(specifier);
+    const dataDir = await mkdtemp(join(tmpdir(), "cvm-storage-dead-"));
+    try {
+      await new FileStorageAdapter(dataDir).connect();
+      // Version 0.1's names, whose pid is all there is to go by: a dead pid (larger than any
+      // a system hands out), a live one (this process), and pid 1.
+      const dead = ".cvm-99999999-0123456789abcdef.tmp";
+      const kept = [`.cvm-${process.pid}-0123456789abcdef.tmp`, ".cvm-1-0123456789abcdef.tmp"];
+      for (const name of [dead, ...kept]) await writeFile(join(dataDir, "programs", name), "{");
+      await mkdir(join(dataDir, "history", ".cvm-99999999-fedcba9876543210.del"));
+      const storage = new FileStorageAdapter(dataDir);
+      await storage.connect();
+      await storage.disconnect();
+      if (process.platform !== "win32") {
+        assert.deepEqual((await readdir(join(dataDir, "programs"))).sort(), kept.sort());
+        assert.deepEqual(await readdir(join(dataDir, "history")), []);
       }
     } finally {
       await rm(dataDir, { recursive: true, force: true });
