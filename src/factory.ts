@@ -4,7 +4,8 @@
  * @module
  */
 
-import { readEnv } from "./_runtime.ts";
+import { join } from "./_path.ts";
+import { findHomeDir, isHomeRelative, readEnv, underHome } from "./_env.ts";
 import { ConfigError } from "./errors.ts";
 import { FileStorageAdapter } from "./file/file_adapter.ts";
 import { MemoryStorageAdapter } from "./memory/memory_adapter.ts";
@@ -120,8 +121,8 @@ function dataDir(config: StorageConfig, env: (name: string) => string | undefine
         "allows in a path; set it to a directory path without one",
     );
   }
-  if (dir !== undefined && dir !== "~" && !/^~[/\\]/.test(dir)) return dir;
-  const home = env("HOME") || env("USERPROFILE");
+  if (dir !== undefined && !isHomeRelative(dir)) return dir;
+  const home = findHomeDir(env, !config.env);
   if (home === undefined) {
     const wanted = dir === undefined ? "the default data directory ~/.cvm" : `"${dir}"`;
     throw new ConfigError(
@@ -129,8 +130,7 @@ function dataDir(config: StorageConfig, env: (name: string) => string | undefine
         "set CVM_DATA_DIR, or under Deno grant --allow-env",
     );
   }
-  // The adapter resolves the path, normalising its separators for the platform.
-  return dir === undefined ? `${home}/.cvm` : `${home}/${dir.slice(2)}`;
+  return dir === undefined ? join(home, ".cvm") : underHome(home, dir);
 }
 
 /**

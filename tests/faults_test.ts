@@ -40,19 +40,29 @@ async function patched<K extends keyof typeof fs, T>(
   }
 }
 
-type Handle = Awaited<ReturnType<typeof fs.open>>;
+type NewFile = Awaited<ReturnType<typeof fs.createFile>>;
+type OpenDir = Awaited<ReturnType<typeof fs.openDir>>;
 
-/** Makes the handles `fs.open` returns for temp files (`"wx"`) or directories (`"r"`) fail. */
-function faultyHandles(
-  flags: "wx" | "r",
-  breakHandle: (handle: Handle) => void,
-): (original: typeof fs.open) => typeof fs.open {
-  return (original) =>
-    (async (path: string, openFlags?: string, mode?: number) => {
-      const handle = await original(path, openFlags, mode);
-      if (openFlags === flags) breakHandle(handle);
-      return handle;
-    }) as typeof fs.open;
+/** Makes the temp files `fs.createFile` creates fail. */
+function faultyFiles(
+  breakFile: (file: NewFile) => void,
+): (original: typeof fs.createFile) => typeof fs.createFile {
+  return (original) => async (path, mode) => {
+    const file = await original(path, mode);
+    breakFile(file);
+    return file;
+  };
+}
+
+/** Makes the directories `fs.openDir` opens fail. */
+function faultyDirs(
+  breakDir: (dir: OpenDir) => void,
+): (original: typeof fs.openDir) => typeof fs.openDir {
+  return (original) => async (path) => {
+    const dir = await original(path);
+    breakDir(dir);
+    return dir;
+  };
 }
 
 /** Every temp file or directory under `dir`. */
@@ -116,28 +126,19 @@ interface Fault {
 const FAULTS: Fault[] = [
   {
     name: "ENOSPC creating the temp file",
-    inject: (fn) =>
-      patched(
-        "open",
-        (open) =>
-          ((path: string, flags?: string, mode?: number) =>
-            flags === "wx"
-              ? Promise.reject(fault("ENOSPC"))
-              : open(path, flags, mode)) as typeof fs.open,
-        fn,
-      ),
+    inject: (fn) => patched("createFile", () => () => Promise.reject(fault("ENOSPC")), fn),
   },
   {
     name: "ENOSPC halfway through writing the temp file",
     inject: (fn) =>
       patched(
-        "open",
-        faultyHandles("wx", (handle) => {
-          const writeFile = handle.writeFile.bind(handle);
-          handle.writeFile = (async (data: string) => {
+        "createFile",
+        faultyFiles((file) => {
+          const writeFile = file.writeFile.bind(file);
+          file.writeFile = async (data: string) => {
             await writeFile(data.slice(0, data.length / 2), "utf8");
             throw fault("ENOSPC");
-          }) as typeof handle.writeFile;
+          };
         }),
         fn,
       ),
@@ -146,21 +147,23 @@ const FAULTS: Fault[] = [
     name: "EIO syncing the temp file",
     inject: (fn) =>
       patched(
-        "open",
-        faultyHandles("wx", (handle) => {
-          handle.sync = () => Promise.reject(fault("EIO"));
+        "createFile",
+        faultyFiles((file) => {
+          file.sync = () => Promise.reject(fault("EIO"));
         }),
         fn,
       ),
   },
   {
+    // The temp file stays open (and locked) until it is in place.
     name: "EIO closing the temp file",
+    late: true,
     inject: (fn) =>
       patched(
-        "open",
-        faultyHandles("wx", (handle) => {
-          const close = handle.close.bind(handle);
-          handle.close = async () => {
+        "createFile",
+        faultyFiles((file) => {
+          const close = file.close.bind(file);
+          file.close = async () => {
             await close();
             throw fault("EIO");
           };
@@ -183,9 +186,9 @@ const FAULTS: Fault[] = [
     late: true,
     inject: (fn) =>
       patched(
-        "open",
-        faultyHandles("r", (handle) => {
-          handle.sync = () => Promise.reject(fault("EIO"));
+        "openDir",
+        faultyDirs((dir) => {
+          dir.sync = () => Promise.reject(fault("EIO"));
         }),
         fn,
       ),
@@ -208,6 +211,14 @@ for (const write of WRITES) {
         assertStringIncludes(error.message, f.name.split(" ")[0]);
         assertStringIncludes(error.message, "try again");
         assertEquals((error.cause as { code?: string }).code, f.name.split(" ")[0]);
+        // Once the new file is in place, the failure may hide a stored write, and says so.
+        assertEquals(error.maybeStored, f.late === true);
+        if (f.late) {
+          assertStringIncludes(error.message, "may be stored");
+          assertStringIncludes(error.message, "making the same call again is safe");
+        } else {
+          assert(!error.message.includes("may be stored"));
+        }
 
         assertEquals(await temps(dir), []);
         const after = await snapshotDir(dir);
@@ -237,6 +248,36 @@ for (const write of WRITES) {
     });
   }
 }
+
+Deno.test("FileStorageAdapter names the real cause when the file system keeps failing", async () => {
+  await withTempDir(async (dir) => {
+    const storage = await seeded(dir);
+    const causes: [string, string][] = [
+      ["EMFILE", "too many open files: raise its limit (ulimit -n) or make fewer calls at once"],
+      ["ENFILE", "the system has too many open files"],
+      ["EACCES", "permission was denied"],
+      ["EROFS", "the file system is read-only"],
+      ["ENOSPC", "the disk is full"],
+      ["EIO", "I/O error"],
+    ];
+    for (const [code, cause] of causes) {
+      const failure = Object.assign(new Error(`${code}: injected`), { code });
+      const error = await assertRejects(
+        () =>
+          patched(
+            "createFile",
+            () => () => Promise.reject(failure),
+            () => storage.saveProgram(makeProgram()),
+          ),
+        StorageError,
+      );
+      assertStringIncludes(error.message, cause);
+      assertStringIncludes(error.message, code);
+      assertEquals(error.maybeStored, false);
+      if (code !== "ENOSPC") assert(!error.message.includes("space"), error.message);
+    }
+  });
+});
 
 Deno.test("FileStorageAdapter.saveHistory() on ENOSPC creating the history directory", async () => {
   await withTempDir(async (dir) => {

@@ -142,21 +142,21 @@ Deno.test("FileStorageAdapter.dataDir is absolute, a relative path resolved agai
 /** Counts the `sync()` calls made through the `fs` seam while `fn` runs. */
 async function countSyncs(fn: () => Promise<void>): Promise<{ files: number; dirs: number }> {
   const counts = { files: 0, dirs: 0 };
-  const open = fs.open;
-  fs.open = (async (path: string, flags?: string, mode?: number) => {
-    const handle = await open(path, flags, mode);
+  const { createFile, openDir } = fs;
+  const counted = <H extends { sync(): Promise<void> }>(handle: H, kind: "files" | "dirs") => {
     const sync = handle.sync.bind(handle);
     handle.sync = () => {
-      if (flags === "r") counts.dirs++;
-      else counts.files++;
+      counts[kind]++;
       return sync();
     };
     return handle;
-  }) as typeof fs.open;
+  };
+  fs.createFile = async (path, mode) => counted(await createFile(path, mode), "files");
+  fs.openDir = async (path) => counted(await openDir(path), "dirs");
   try {
     await fn();
   } finally {
-    fs.open = open;
+    Object.assign(fs, { createFile, openDir });
   }
   return counts;
 }
@@ -224,141 +224,6 @@ Deno.test({
       assertEquals(((await Deno.stat(join(root, "a"))).mode! & 0o777).toString(8), "700");
     });
   },
-});
-
-/** Plants `rel` under `dir` with a half-written record, `ageMs` old. */
-async function plant(dir: string, rel: string, ageMs = 0): Promise<void> {
-  await Deno.writeTextFile(join(dir, rel), '{"id": "half a rec');
-  if (ageMs > 0) {
-    const then = new Date(Date.now() - ageMs);
-    await Deno.utime(join(dir, rel), then, then);
-  }
-}
-
-/** Connects a fresh adapter on `dir` and returns the paths `connect` removed. */
-async function removedByConnect(dir: string): Promise<string[]> {
-  const before = await tree(dir);
-  await new FileStorageAdapter(dir).connect();
-  const after = new Set(await tree(dir));
-  return before.filter((rel) => !after.has(rel)).sort();
-}
-
-const TWO_HOURS = 2 * 60 * 60 * 1000;
-const runGranted = Deno.permissions.querySync({ name: "run" }).state === "granted";
-
-Deno.test({
-  name:
-    "FileStorageAdapter.connect() removes the temp files of dead writers and keeps everything else",
-  // Telling that a process is gone needs --allow-run (or --allow-all for /proc) under Deno.
-  ignore: !runGranted,
-  fn: async () => {
-    await withTempDir(async (dir) => {
-      const first = new FileStorageAdapter(dir);
-      await first.connect();
-      await first.saveProgram(makeProgram());
-      await first.saveHistory(makeHistory());
-      // Left over by writers that died, some long ago.
-      const stale = [
-        join("programs", tempFileName(DEAD_PID)),
-        join("executions", tempFileName(DEAD_PID)),
-        join("history", tempFileName(DEAD_PID)),
-        join("history", "e1", tempFileName(DEAD_PID)),
-      ];
-      for (const rel of stale) await plant(dir, rel, TWO_HOURS);
-      // This process writes none of these now: they are left over, however fresh.
-      const ours = [
-        join("programs", tempFileName(Deno.pid)),
-        join("history", "e1", tempFileName(Deno.pid)),
-      ];
-      for (const rel of ours) await plant(dir, rel);
-      stale.push(...ours);
-      // A history directory whose deletion was cut short.
-      const deleting = join("history", `.cvm-${DEAD_PID}-0123456789abcdef.del`);
-      await Deno.mkdir(join(dir, deleting));
-      await plant(dir, join(deleting, "1-1.json"));
-      const then = new Date(Date.now() - TWO_HOURS);
-      await Deno.utime(join(dir, deleting), then, then);
-      // Not temp files at all, however old.
-      const unrelated = [
-        join("programs", "notes.txt"),
-        join("programs", ".cvm-123-0123456789abcdef.json"),
-        join("programs", ".cvm-abc-0123456789abcdef.tmp"),
-        join("programs", ".cvm-123-0123.tmp"),
-        join("programs", ".cvm-123-0123456789ABCDEF.tmp"),
-        join("programs", "cvm-123-0123456789abcdef.tmp"),
-        join("history", "e1", "README"),
-        "stray.tmp",
-        `.cvm-${DEAD_PID}-0123456789abcdef.tmp`,
-      ];
-      for (const rel of unrelated) await plant(dir, rel, TWO_HOURS);
-
-      assertEquals(
-        await removedByConnect(dir),
-        [...stale, `${deleting}/`, join(deleting, "1-1.json")].sort(),
-      );
-      const second = new FileStorageAdapter(dir);
-      await second.connect();
-      assertEquals(await second.getProgram("p1"), makeProgram());
-      assertEquals(await second.getHistory("e1"), [makeHistory()]);
-    });
-  },
-});
-
-Deno.test({
-  name: "FileStorageAdapter.connect() removes fresh temp files of dead processes at once",
-  // Under Deno, telling whether a process is alive needs --allow-run (or --allow-all for
-  // /proc); without it no other process's temp file is removed.
-  ignore: !runGranted || Deno.build.os === "windows",
-  async fn() {
-    await withTempDir(async (dir) => {
-      await new FileStorageAdapter(dir).connect();
-      const dead = [
-        join("programs", tempFileName(DEAD_PID)),
-        join("executions", tempFileName(DEAD_PID)),
-        join("history", tempFileName(DEAD_PID)),
-      ];
-      for (const rel of dead) await plant(dir, rel);
-      const deleting = join("history", `.cvm-${DEAD_PID}-0123456789abcdef.del`);
-      await Deno.mkdir(join(dir, deleting));
-      await Deno.mkdir(join(dir, "history", "e1"));
-      dead.push(join("history", "e1", tempFileName(DEAD_PID)));
-      await plant(dir, dead[3]);
-      // pid 1 is alive, and this process is too.
-      await plant(dir, join("executions", tempFileName(1)));
-      await plant(dir, join("history", `.cvm-1-0123456789abcdef.del`));
-      assertEquals(
-        await removedByConnect(dir),
-        [...dead, `${deleting}/`].sort(),
-      );
-    });
-  },
-});
-
-Deno.test("FileStorageAdapter.connect() leaves alone the temp file of a write under way", async () => {
-  await withAdapter(async (storage, dir) => {
-    const rename = fs.rename;
-    const { promise: renaming, resolve: startedRenaming } = Promise.withResolvers<void>();
-    const { promise: release, resolve: letRename } = Promise.withResolvers<void>();
-    fs.rename = async (...args: Parameters<typeof rename>) => {
-      startedRenaming();
-      await release;
-      return await rename(...args);
-    };
-    try {
-      const saving = storage.saveProgram(makeProgram());
-      await renaming;
-      const temps = (await tree(join(dir, "programs"))).filter((name) => name.startsWith("."));
-      assertEquals(temps.length, 1);
-      assertEquals(await removedByConnect(dir), []);
-      letRename();
-      await saving;
-      assertEquals(await storage.getProgram("p1"), makeProgram());
-      assertEquals(await tree(join(dir, "programs")), ["p1.json"]);
-    } finally {
-      letRename();
-      fs.rename = rename;
-    }
-  });
 });
 
 Deno.test("FileStorageAdapter never shows temp files through a read or a list", async () => {

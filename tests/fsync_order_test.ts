@@ -18,36 +18,41 @@ import { canSpawn, spawnWorker } from "./_workers/_spawn.ts";
 // on its path that changed was fsynced in its parent afterwards.
 
 interface FsEvent {
-  op: "open" | "write" | "sync" | "rename" | "link" | "unlink" | "mkdir";
+  op: "open" | "write" | "sync" | "syncStart" | "rename" | "link" | "unlink" | "mkdir";
   path: string;
   from?: string;
 }
-
-type FileHandle = Awaited<ReturnType<typeof fs.open>>;
 
 /** Runs `fn` with every call through the `fs` seam recorded, once it has completed. */
 async function recordFs<T>(fn: (events: FsEvent[]) => Promise<T>): Promise<T> {
   const original = { ...fs };
   const events: FsEvent[] = [];
-  fs.open = (async (path: string, flags?: string, mode?: number) => {
-    const handle: FileHandle = await original.open(path, flags, mode);
-    events.push({ op: "open", path: String(path) });
-    const { writeFile, write, sync } = handle;
-    handle.writeFile = (async (...args: Parameters<FileHandle["writeFile"]>) => {
-      await writeFile.apply(handle, args);
-      events.push({ op: "write", path: String(path) });
-    }) as FileHandle["writeFile"];
-    handle.write = (async (...args: unknown[]) => {
-      const result = await (write as (...args: unknown[]) => Promise<unknown>).apply(handle, args);
-      events.push({ op: "write", path: String(path) });
-      return result;
-    }) as FileHandle["write"];
-    handle.sync = async () => {
-      await sync.call(handle);
-      events.push({ op: "sync", path: String(path) });
+  fs.createFile = async (path, mode) => {
+    const file = await original.createFile(path, mode);
+    events.push({ op: "open", path });
+    const { writeFile, sync } = file;
+    file.writeFile = async (...args) => {
+      await writeFile.apply(file, args);
+      events.push({ op: "write", path });
     };
-    return handle;
-  }) as typeof fs.open;
+    file.sync = async () => {
+      await sync.call(file);
+      events.push({ op: "sync", path });
+    };
+    return file;
+  };
+  fs.openDir = async (path) => {
+    const dir = await original.openDir(path);
+    events.push({ op: "open", path });
+    const { sync } = dir;
+    dir.sync = async () => {
+      // A directory fsync covers the entries made before it started.
+      events.push({ op: "syncStart", path });
+      await sync.call(dir);
+      events.push({ op: "sync", path });
+    };
+    return dir;
+  };
   fs.rename = async (from, to) => {
     await original.rename(from, to);
     events.push({ op: "rename", path: String(to), from: String(from) });
@@ -72,9 +77,13 @@ async function recordFs<T>(fn: (events: FsEvent[]) => Promise<T>): Promise<T> {
   }
 }
 
-/** Whether `events` holds a sync of `path` after index `after`. */
+/** Whether `events` holds a directory sync of `path` that started after index `after`. */
 function syncedAfter(events: FsEvent[], path: string, after: number): boolean {
-  return events.some((event, i) => i > after && event.op === "sync" && event.path === path);
+  const start = events.findIndex((event, i) =>
+    i > after && event.op === "syncStart" && event.path === path
+  );
+  return start !== -1 &&
+    events.some((event, i) => i > start && event.op === "sync" && event.path === path);
 }
 
 /**
@@ -169,6 +178,41 @@ Deno.test("FileStorageAdapter fsyncs each record before moving it into place, an
   });
 });
 
+Deno.test("FileStorageAdapter.saveHistory() from many promises at once shares directory fsyncs, each write durable", async () => {
+  await withTempDir(async (dir) => {
+    const storage = new FileStorageAdapter(dir);
+    await storage.connect();
+    try {
+      const WRITES = 100;
+      await recordFs(async (events) => {
+        const resolved: number[] = [];
+        await Promise.all(
+          Array.from({ length: WRITES }, async (_, step) => {
+            await storage.saveHistory(makeHistory({ step }));
+            resolved[step] = events.length;
+          }),
+        );
+        const e1 = join(dir, "history", "e1");
+        for (let step = 0; step < WRITES; step++) {
+          // Only what had happened when this write resolved counts.
+          const seen = events.slice(0, resolved[step]);
+          assertDurableWrite(seen, join(e1, `1767323045678-${step}.json`));
+        }
+        const dirSyncs = events.filter((e) => e.op === "sync" && e.path === e1).length;
+        const parentSyncs = events.filter((e) =>
+          e.op === "sync" && e.path === join(dir, "history")
+        ).length;
+        console.log(`${WRITES} concurrent writes: ${dirSyncs} fsyncs of their directory`);
+        assert(dirSyncs < WRITES / 2, `${dirSyncs} directory fsyncs for ${WRITES} writes`);
+        assertEquals(parentSyncs, 1, "the new directory's entry was fsynced once");
+      });
+      assertEquals((await storage.getHistory("e1")).length, WRITES);
+    } finally {
+      await storage.disconnect();
+    }
+  });
+});
+
 Deno.test("FileStorageAdapter.deleteProgram() and deleteExecution() fsync the directory before resolving", async () => {
   await withTempDir(async (dir) => {
     const storage = new FileStorageAdapter(dir);
@@ -216,9 +260,11 @@ Deno.test({
   },
 });
 
-// With only --allow-read and --allow-write, Deno can tell neither whether a process is
-// alive (/proc needs --allow-all, process.kill() --allow-run), so connect() must keep a
-// leftover however old: its writer may be alive. One that can tell removes it.
+// Temp files in 0.1's form carry no lock: only the pid says whether their writer is gone.
+// With only --allow-read and --allow-write, Deno cannot ask (/proc needs --allow-all,
+// process.kill() --allow-run), so connect() must keep such a leftover however old: its
+// writer may be alive. One that can tell removes it. (Today's temp files are judged by
+// their lock, which needs no permission: tests/temp_files_test.ts.)
 Deno.test({
   name:
     "FileStorageAdapter.connect() keeps temp files of writers it cannot check, and one that can check removes them",

@@ -1,93 +1,119 @@
 // Atomic, durable file writes: write a uniquely named temp file in the target's directory,
 // fsync it, move it into place (rename to replace, link to never replace), fsync the
-// directory. A reader sees the old file or the new one, never a part of either.
+// directory. A reader sees the old file or the new one, never a part of either, and the
+// write resolves only once both the file and its directory entry are durable.
 
-import { randomBytes } from "node:crypto";
-import { join } from "node:path";
-import process from "node:process";
+import { join } from "../_path.ts";
+import { syncDirShared } from "./_dir_sync.ts";
 import { errorCode, fs } from "./_fs.ts";
+import { createTemp } from "./_temp_files.ts";
 
-/** Temp files and directories being deleted: `.cvm-<pid>-<random>.tmp` / `.del`. */
-const TEMP = /^\.cvm-(\d+)-[0-9a-f]{16}\.(tmp|del)$/;
-
-/** A fresh name for a temp file (`.tmp`) or a directory being deleted (`.del`). */
-export function tempName(suffix: "tmp" | "del"): string {
-  return `.cvm-${process.pid}-${randomBytes(8).toString("hex")}.${suffix}`;
-}
-
-/** Whether `name` is a temp file or a directory being deleted. */
-export function isTempName(name: string): boolean {
-  return TEMP.test(name);
-}
-
-const IN_FLIGHT = Symbol.for("@cvm/storage/in-flight-temp-files");
-
-/**
- * The temp files this process is writing right now, which `connect` must leave alone.
- * Kept on `globalThis` so that two copies of this module in one process share it.
- */
-function inFlight(): Set<string> {
-  const global = globalThis as { [IN_FLIGHT]?: Set<string> };
-  return global[IN_FLIGHT] ??= new Set();
-}
+// What the adapter imported from here before temp files and directory syncs had modules
+// of their own.
+export { syncDir } from "./_dir_sync.ts";
+export { isTempName, removeStaleTemps, tempName } from "./_temp_files.ts";
 
 /** How a new file is put in place. */
 export type Placement = "replace" | "create";
 
+/** Options for {@linkcode writeAtomic}. */
+export interface WriteOptions {
+  /** `"replace"` an existing file, or `"create"` only, failing with `EEXIST`. */
+  placement: Placement;
+  /** Whether to make the file and its directory entry durable before resolving. */
+  fsync: boolean;
+  /**
+   * Called once when `dir` does not exist (the temp file cannot be created: `ENOENT`), to
+   * create it; the write is then tried again. Without it, the write fails.
+   */
+  onMissingDir?: () => Promise<void>;
+}
+
+const MAYBE_STORED = Symbol("maybeStored");
+
+/** Marks `error` as having happened after the new file was in place. */
+function markMaybeStored(error: unknown): unknown {
+  const marked = error instanceof Error ? error : new Error(String(error), { cause: error });
+  Object.defineProperty(marked, MAYBE_STORED, { value: true });
+  return marked;
+}
+
+/**
+ * Whether a write failed after its new file was in place (a directory fsync or a close
+ * failed), so that its data may be stored, even durably: a `maybeStored` failure.
+ */
+export function isMaybeStored(error: unknown): boolean {
+  return (error as { [MAYBE_STORED]?: boolean } | null)?.[MAYBE_STORED] === true;
+}
+
+/** How often a write starts over when its temp file was removed under it. */
+const VANISHED_RETRIES = 3;
+
 /**
  * Writes `text` to `dir/name` atomically. With `"replace"`, an existing file is replaced;
- * with `"create"`, an existing file is kept and the call fails with `EEXIST`.
- * Nothing is left behind on failure.
+ * with `"create"`, an existing file is kept and the call fails with `EEXIST`. Nothing is
+ * left behind on failure. An error thrown after the new file was in place is marked (see
+ * {@linkcode isMaybeStored}).
  */
 export async function writeAtomic(
   dir: string,
   name: string,
   text: string,
-  options: { placement: Placement; fsync: boolean },
+  options: WriteOptions,
 ): Promise<void> {
-  const temp = join(dir, tempName("tmp"));
   const target = join(dir, name);
-  let moved = false;
-  inFlight().add(temp);
-  try {
-    const handle = await fs.open(temp, "wx", 0o600);
+  let madeDir = false;
+  for (let attempt = 0;; attempt++) {
+    let temp;
     try {
-      await handle.writeFile(text, "utf8");
-      if (options.fsync) await handle.sync();
-    } finally {
-      await handle.close();
+      temp = await createTemp(dir);
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT" || options.onMissingDir === undefined || madeDir) {
+        throw error;
+      }
+      madeDir = true;
+      await options.onMissingDir();
+      continue;
     }
-    if (options.placement === "replace") {
-      await fs.rename(temp, target);
-      moved = true;
-    } else {
-      await fs.link(temp, target);
+    const { file, path } = temp;
+    let placed = false;
+    let vanished = false;
+    try {
+      await file.writeFile(text, "utf8");
+      if (options.fsync) await file.sync();
+      try {
+        if (options.placement === "replace") await fs.rename(path, target);
+        else await fs.link(path, target);
+        placed = true;
+      } catch (error) {
+        // Someone removed the temp file (a `connect` of an older version that could not
+        // tell it was in use): write it again under a new name.
+        vanished = errorCode(error) === "ENOENT" && attempt < VANISHED_RETRIES &&
+          await file.links().then((links) => links === 0, () => false);
+        if (!vanished) throw error;
+      }
+    } catch (error) {
+      await fs.unlink(path).catch(() => {});
+      await file.close().catch(() => {});
+      throw error;
     }
-  } finally {
-    // A link leaves the temp name behind, and so does a failure: remove it. If that
-    // fails too, `connect` removes it later; it is invisible to readers meanwhile.
-    if (!moved) await fs.unlink(temp).catch(() => {});
-    inFlight().delete(temp);
-  }
-  if (options.fsync) await syncDir(dir);
-}
-
-/** Makes the entries of `dir` (creations, renames, deletions) durable. */
-export async function syncDir(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await fs.open(dir, "r");
-  } catch (error) {
-    // Windows cannot open a directory; its file systems order metadata themselves.
-    if (errorCode(error) === "EISDIR" || errorCode(error) === "EPERM") return;
-    throw error;
-  }
-  try {
-    await handle.sync();
-  } catch (error) {
-    if (errorCode(error) !== "EINVAL" && errorCode(error) !== "EPERM") throw error;
-  } finally {
-    await handle.close();
+    try {
+      // A link leaves the temp name behind. If removing it fails, a later `connect` does;
+      // it is invisible to readers meanwhile. The file stays locked until this is done.
+      if (options.placement === "create" || vanished) await fs.unlink(path).catch(() => {});
+      await file.close();
+    } catch (error) {
+      throw placed ? markMaybeStored(error) : error;
+    }
+    if (vanished) continue;
+    if (options.fsync) {
+      try {
+        await syncDirShared(dir);
+      } catch (error) {
+        throw markMaybeStored(error);
+      }
+    }
+    return;
   }
 }
 
@@ -102,50 +128,5 @@ export async function makeDir(dir: string): Promise<boolean> {
   } catch (error) {
     if (errorCode(error) === "EEXIST") return false;
     throw error;
-  }
-}
-
-/**
- * Removes the temp files and half-deleted directories in `dir` left by writers that died,
- * and never one that a live writer may still be using: a leftover of this process is
- * removed unless one of its writes is using it, and one of another process only once that
- * process is known to be gone. Where that cannot be told (Deno without `--allow-run`), the
- * leftover stays, invisible, for a later `connect` that can tell.
- */
-export async function removeStaleTemps(dir: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await fs.readDirNames(dir);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return;
-    throw error;
-  }
-  for (const name of names) {
-    const match = TEMP.exec(name);
-    if (match === null) continue;
-    const path = join(dir, name);
-    const pid = Number(match[1]);
-    const stale = pid === process.pid ? !inFlight().has(path) : (await isAlive(pid)) === false;
-    if (stale) await fs.rm(path, { recursive: true, force: true });
-  }
-}
-
-/** Whether process `pid` runs on this machine; `undefined` if that cannot be told. */
-async function isAlive(pid: number): Promise<boolean | undefined> {
-  // Linux's /proc answers without sending a signal (Deno lets it be read only with
-  // --allow-all); a signal 0 answers elsewhere (Deno needs --allow-run for it).
-  if (await fs.stat("/proc/self").then(() => true, () => false)) {
-    return await fs.stat(`/proc/${pid}`).then(
-      () => true,
-      (error) => errorCode(error) === "ENOENT" ? false : undefined,
-    );
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === "ESRCH") return false;
-    if (errorCode(error) === "EPERM") return true;
-    return undefined;
   }
 }

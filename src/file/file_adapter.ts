@@ -4,7 +4,8 @@
  * @module
  */
 
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "../_path.ts";
+import { findHomeDir, isHomeRelative, readEnv, underHome } from "../_env.ts";
 import { formatJson } from "../codec.ts";
 import {
   ConfigError,
@@ -42,7 +43,10 @@ import {
   tempName,
   writeAtomic,
 } from "./_atomic.ts";
-import { errorCode, fs } from "./_fs.ts";
+import { checkDataDir, checkRecordDir } from "./_data_dir.ts";
+import { syncDirShared } from "./_dir_sync.ts";
+import { errorCode, fs, loadProcessFacts } from "./_fs.ts";
+import { describeIoError, ioAdvice, ioError } from "./_io_error.ts";
 
 /**
  * Options for {@linkcode FileStorageAdapter}.
@@ -68,6 +72,11 @@ export interface FileStorageOptions {
 
 type Kind = "program" | "execution";
 const DIRS = { program: "programs", execution: "executions", history: "history" } as const;
+/**
+ * The directories `connect` checks (no symbolic link, owned by this user, not writable by
+ * others): those of `DIRS`, which it creates, and `outputs/`, once it exists.
+ */
+const RECORD_DIRS = [...new Set([...Object.values(DIRS), "outputs"])];
 /** Reads at most this many files at once while listing. */
 const READ_BATCH = 64;
 
@@ -100,15 +109,27 @@ export class FileStorageAdapter implements StorageAdapter {
   readonly dataDir: string;
   readonly #fsync: boolean;
   #connected = false;
-  #connecting: Promise<void> | undefined;
-  /** Directories whose entry in their parent this adapter has made durable. */
+  /** The last `connect()` or `disconnect()` still running; later ones wait for it. */
+  #transition: { kind: "connect" | "disconnect"; done: Promise<void> } | undefined;
+  /**
+   * Directories this connection has checked (a directory, not a link) and whose entry in
+   * their parent it has made durable.
+   */
   readonly #durableDirs = new Set<string>();
+  /** The checks of `#durableDirs` under way, shared by concurrent first writers. */
+  readonly #ensuring = new Map<string, Promise<void>>();
 
   /**
    * Creates an unconnected adapter. Nothing is touched until `connect()`.
    *
+   * A leading `~` (`~`, `~/x`) is the home directory, as in `createStorage`: `HOME`, else
+   * `USERPROFILE`, else the system's answer (under Deno that needs `--allow-env` or
+   * `--allow-sys`).
+   *
    * @param dataDir The data directory, or options.
-   * @throws {ConfigError} When the data directory is not a non-empty string.
+   * @throws {ConfigError} When the data directory is not a non-empty string, contains a
+   * NUL character, or starts with `~` and the home directory is unknown; when `fsync` is
+   * not a boolean.
    */
   constructor(dataDir: string | FileStorageOptions) {
     const options = typeof dataDir === "string" ? { dataDir } : dataDir;
@@ -117,26 +138,53 @@ export class FileStorageAdapter implements StorageAdapter {
         "FileStorageAdapter needs a data directory: pass a non-empty path as dataDir",
       );
     }
-    this.dataDir = resolve(options.dataDir);
+    let dir = options.dataDir;
+    if (dir.includes("\0")) {
+      throw new ConfigError(
+        "The data directory passed to FileStorageAdapter contains a NUL character, which no " +
+          "file system allows in a path; pass a directory path without one",
+      );
+    }
+    if (options.fsync !== undefined && typeof options.fsync !== "boolean") {
+      throw new ConfigError(
+        `FileStorageAdapter's fsync option must be true or false, not ${String(options.fsync)}`,
+      );
+    }
+    if (isHomeRelative(dir)) {
+      const home = findHomeDir(readEnv, true);
+      if (home === undefined) {
+        throw new ConfigError(
+          `Cannot find the home directory for data directory "${dir}": pass a full path, ` +
+            "or under Deno grant --allow-env",
+        );
+      }
+      dir = underHome(home, dir);
+    }
+    this.dataDir = resolve(dir);
     this.#fsync = options.fsync ?? true;
   }
 
   /**
-   * Creates the data directory and its subdirectories (mode `0700`) if needed, and
-   * removes temp files left by writers that died. Calling it again while connected does
-   * nothing.
+   * Creates the data directory and its subdirectories (mode `0700`) if needed, checks
+   * that this user owns them and no one else may write in them, and removes temp files
+   * left by writers that are proven gone. Calling it again while connected does nothing;
+   * concurrent calls share one attempt; a `disconnect()` called meanwhile wins.
    *
-   * @throws {ConnectionError} When the data directory cannot be created or is not a
-   * directory.
+   * @throws {ConnectionError} When the data directory cannot be created, is not a
+   * directory, belongs to another user or is writable by group or others, or when a record
+   * directory in it is a symbolic link; the message says how to fix it.
    */
   connect(): Promise<void> {
-    if (this.#connected) return Promise.resolve();
-    this.#connecting ??= this.#open().finally(() => this.#connecting = undefined);
-    return this.#connecting;
+    const pending = this.#transition;
+    if (pending?.kind === "connect") return pending.done;
+    if (pending === undefined && this.#connected) return Promise.resolve();
+    return this.#enqueue("connect", () => this.#open());
   }
 
   async #open(): Promise<void> {
+    if (this.#connected) return;
     try {
+      await loadProcessFacts();
       const first = await fs.mkdir(this.dataDir, { recursive: true, mode: 0o700 });
       if (first !== undefined && this.#fsync) {
         // Make each directory mkdir created durable, from the data directory up.
@@ -145,38 +193,86 @@ export class FileStorageAdapter implements StorageAdapter {
           if (made === first || dirname(made) === made) break;
         }
       }
+      const owner = await checkDataDir(this.dataDir);
       this.#durableDirs.clear();
-      for (const dir of Object.values(DIRS)) {
+      this.#ensuring.clear();
+      const made: string[] = [];
+      for (const dir of RECORD_DIRS) {
         const path = join(this.dataDir, dir);
-        await this.#ensureDir(path, this.dataDir);
-        // A file in a directory's place would otherwise only fail later, on every call.
-        if (!(await fs.stat(path)).isDirectory()) {
-          throw Object.assign(new Error(`"${path}" is a file, not a directory`), {
-            code: "ENOTDIR",
-          });
-        }
+        if (await checkRecordDir(this.dataDir, path, owner) === "ok") continue;
+        // outputs/ is made by the first output written; the others now.
+        if (!(Object.values(DIRS) as string[]).includes(dir)) continue;
+        if (await makeDir(path)) made.push(path);
+        await checkRecordDir(this.dataDir, path, owner);
       }
-      await removeStaleTemps(join(this.dataDir, DIRS.program));
-      await removeStaleTemps(join(this.dataDir, DIRS.execution));
-      const history = join(this.dataDir, DIRS.history);
-      await removeStaleTemps(history);
-      for (const name of await fs.readDirNames(history)) {
-        if (!isTempName(name)) await removeStaleTemps(join(history, name));
-      }
+      if (this.#fsync) await syncDir(this.dataDir);
+      for (const dir of Object.values(DIRS)) this.#durableDirs.add(join(this.dataDir, dir));
+      await this.#removeStaleTemps();
     } catch (error) {
+      if (error instanceof StorageError) throw error;
       throw new ConnectionError(
         `Cannot open data directory "${this.dataDir}": ${describeIoError(error)}; ` +
-          "make sure it is a writable directory, or choose another with dataDir or CVM_DATA_DIR",
+          `${ioAdvice(error)}, or choose another data directory with dataDir or CVM_DATA_DIR`,
         { cause: error },
       );
     }
     this.#connected = true;
   }
 
-  /** Marks the adapter disconnected. Calling it again does nothing. */
+  /**
+   * Removes the temp files of writers proven gone (see src/file/_temp_files.ts) from the
+   * data directory, its record directories and the directories of each execution. It
+   * follows no symbolic link: a link where an execution's directory belongs is skipped.
+   */
+  async #removeStaleTemps(): Promise<void> {
+    await removeStaleTemps(this.dataDir);
+    for (const dir of RECORD_DIRS) {
+      const path = join(this.dataDir, dir);
+      await removeStaleTemps(path);
+      if (dir !== DIRS.history && dir !== "outputs") continue;
+      let entries;
+      try {
+        entries = await fs.readDirEntries(path);
+      } catch (error) {
+        if (errorCode(error) === "ENOENT") continue;
+        throw error;
+      }
+      for (const { name, kind } of entries) {
+        if (kind === "directory" && !isTempName(name)) {
+          await removeStaleTemps(join(path, name));
+        }
+      }
+    }
+  }
+
+  /**
+   * Disconnects: later calls reject with `NotConnectedError`. Calling it again does
+   * nothing; a `connect()` still running finishes first, and the adapter ends disconnected.
+   * Calls already running finish.
+   */
   disconnect(): Promise<void> {
-    this.#connected = false;
-    return Promise.resolve();
+    const pending = this.#transition;
+    if (pending?.kind === "disconnect") return pending.done;
+    if (pending === undefined && !this.#connected) return Promise.resolve();
+    return this.#enqueue("disconnect", () => {
+      this.#connected = false;
+      this.#durableDirs.clear();
+      this.#ensuring.clear();
+      return Promise.resolve();
+    });
+  }
+
+  /** Runs `work` after every earlier `connect()` and `disconnect()` has settled. */
+  #enqueue(kind: "connect" | "disconnect", work: () => Promise<void>): Promise<void> {
+    const previous = this.#transition?.done.catch(() => {}) ?? Promise.resolve();
+    const done = previous.then(work);
+    const transition = { kind, done };
+    this.#transition = transition;
+    const settle = () => {
+      if (this.#transition === transition) this.#transition = undefined;
+    };
+    done.then(settle, settle);
+    return done;
   }
 
   /**
@@ -260,7 +356,11 @@ export class FileStorageAdapter implements StorageAdapter {
     await this.#io(`Cannot save ${what}`, join(dir, name), async () => {
       await this.#ensureDir(dir, root);
       try {
-        await writeAtomic(dir, name, text, { placement: "create", fsync: this.#fsync });
+        await writeAtomic(dir, name, text, {
+          placement: "create",
+          fsync: this.#fsync,
+          onMissingDir: () => this.#ensureDir(dir, root, true),
+        });
       } catch (error) {
         if (errorCode(error) !== "EEXIST") throw error;
         throw new ConflictError(
@@ -405,14 +505,45 @@ export class FileStorageAdapter implements StorageAdapter {
   }
 
   /**
-   * Creates `dir` in `parent` if needed, and makes its entry durable: always when it was
-   * just created, and once per connection when it already existed, since a writer that
-   * died may have created it without syncing `parent`.
+   * Makes sure `dir`, in `parent`, is a directory of its own whose entry is durable, once
+   * per connection (and again when a write found it `missing`): creates it if it does not
+   * exist; refuses a symbolic link; fsyncs `parent` when it was just created, and when it
+   * already existed, since a writer that died may have created it without syncing
+   * `parent`. Concurrent first writers share one check and one fsync.
    */
-  async #ensureDir(dir: string, parent: string): Promise<void> {
-    const created = await makeDir(dir);
-    if (this.#fsync && (created || !this.#durableDirs.has(dir))) await syncDir(parent);
-    this.#durableDirs.add(dir);
+  #ensureDir(dir: string, parent: string, missing = false): Promise<void> {
+    if (!missing && this.#durableDirs.has(dir)) return Promise.resolve();
+    let ensuring = this.#ensuring.get(dir);
+    if (ensuring === undefined) {
+      this.#durableDirs.delete(dir);
+      ensuring = this.#makeDurableDir(dir, parent).finally(() => this.#ensuring.delete(dir));
+      this.#ensuring.set(dir, ensuring);
+    }
+    return ensuring;
+  }
+
+  async #makeDurableDir(dir: string, parent: string): Promise<void> {
+    let info = await fs.lstatInfo(dir).catch((error) => {
+      if (errorCode(error) === "ENOENT") return undefined;
+      throw error;
+    });
+    if (info === undefined) {
+      await makeDir(dir);
+      info = await fs.lstatInfo(dir);
+    }
+    if (info.kind === "symlink") {
+      throw new CorruptRecordError(
+        `Cannot write to "${dir}": it is a symbolic link, and the file backend never follows ` +
+          "a link out of its data directory; replace the link with the directory it points " +
+          `to (move that directory to "${dir}")`,
+        { path: dir },
+      );
+    }
+    if (info.kind !== "directory") {
+      throw Object.assign(new Error(`"${dir}" is a file, not a directory`), { code: "ENOTDIR" });
+    }
+    if (this.#fsync) await syncDirShared(parent);
+    if (this.#connected) this.#durableDirs.add(dir);
   }
 
   async #save(kind: Kind, record: Program | Execution): Promise<void> {
@@ -539,7 +670,10 @@ export class FileStorageAdapter implements StorageAdapter {
     });
   }
 
-  /** Runs file-system work, turning unexpected failures into a `StorageError`. */
+  /**
+   * Runs file-system work, turning unexpected failures into a `StorageError` that names
+   * the cause, and says whether the write may have been stored anyway (`maybeStored`).
+   */
   async #io<T>(action: string, path: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -561,18 +695,4 @@ export class FileStorageAdapter implements StorageAdapter {
 
 function historyFileName(step: number, timestamp: Date): string {
   return `${timestamp.getTime()}-${step}.json`;
-}
-
-function ioError(action: string, path: string, error: unknown): StorageError {
-  return new StorageError(
-    `${action}: ${describeIoError(error)} at "${path}"; check the file system (space, ` +
-      "permissions, that the data directory still exists) and try again",
-    { code: "IO", cause: error },
-  );
-}
-
-function describeIoError(error: unknown): string {
-  const code = errorCode(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return code === undefined || message.includes(code) ? message : `${code}: ${message}`;
 }
