@@ -5,6 +5,7 @@
 // same either way.
 
 import * as nodeFs from "node:fs/promises";
+import * as nodeFsSync from "node:fs";
 
 interface DenoFs {
   readTextFile(path: string): Promise<string>;
@@ -31,6 +32,15 @@ export const fs = {
     for await (const entry of deno.readDir(path)) names.push(entry.name);
     return names;
   },
+
+  // Reads (see `_record_file.ts`): `lstat` never follows a link; the synchronous calls
+  // serve the fast path for small record files, which holds one descriptor at a time and
+  // falls back to `open` (above) when the descriptor table is full.
+  lstat: nodeFs.lstat,
+  openSync: nodeFsSync.openSync,
+  fstatSync: nodeFsSync.fstatSync,
+  readSync: nodeFsSync.readSync,
+  closeSync: nodeFsSync.closeSync,
 };
 
 /** The `code` of a file-system error (`"ENOENT"`), or `undefined`. */

@@ -1,0 +1,144 @@
+// History file names and query planning from the directory listing.
+//
+// An entry lives in `history/{execution stem}/{timestamp}-{step}.json`, with the timestamp
+// in epoch milliseconds. Both numbers are written in their shortest decimal form and may be
+// negative: `1700000000000--1.json` is step -1, `-5000-3.json` is a date before 1970. The
+// timestamp's only `-` is its sign, so the separator is the first `-` after the first
+// character, and a name is read back only when writing its key gives the same name. A
+// query is answered from the names alone; only the entries it selects are opened.
+
+import { join } from "node:path";
+import { deepEqual } from "../_deep_equal.ts";
+import { decodeRecord } from "../records.ts";
+import { compareHistoryKeys, type HistoryPlan, selectHistory } from "../query.ts";
+import type { History } from "../types.ts";
+import { type ListingCache, listRecordDir } from "./_listing_cache.ts";
+import { corrupt, readRecord, readRecords } from "./_record_file.ts";
+import { Slicer, sortInSlices } from "./_slices.ts";
+
+/** An entry's key, as its file name gives it. */
+export interface HistoryKey {
+  step: number;
+  time: number;
+}
+
+/** A planned listing of one execution's history directory. */
+export interface HistoryListing {
+  /** The entries' keys, ascending. */
+  keys: HistoryKey[];
+  /** The first `.json` file whose name is no entry's name, if any. */
+  stray?: string;
+}
+
+/**
+ * The file name of the entry with this key.
+ *
+ * @param step A safe integer.
+ * @param time Epoch milliseconds of a valid `Date`.
+ */
+export function historyFileName(step: number, time: number): string {
+  return `${time}-${step}.json`;
+}
+
+/** The key a history file name stands for, or `undefined` for any other name. */
+export function parseHistoryFileName(name: string): HistoryKey | undefined {
+  if (!name.endsWith(".json")) return undefined;
+  const dash = name.indexOf("-", 1);
+  if (dash < 0) return undefined;
+  const time = Number(name.slice(0, dash));
+  const step = Number(name.slice(dash + 1, -5));
+  if (!Number.isSafeInteger(step) || !Number.isSafeInteger(time) || Math.abs(time) > 8.64e15) {
+    return undefined;
+  }
+  // Only the canonical spelling: no leading zeros, `+`, `-0`, exponents or spaces.
+  return historyFileName(step, time) === name ? { step, time } : undefined;
+}
+
+/**
+ * Plans a history directory's listing: the keys in order, and the first stray record file.
+ * Hidden files (temp files among them) and files not ending in `.json` are not entries.
+ * Parses and sorts in slices, yielding to the event loop between them.
+ */
+export async function planHistoryListing(names: readonly string[]): Promise<HistoryListing> {
+  const keys: HistoryKey[] = [];
+  let stray: string | undefined;
+  const slicer = new Slicer();
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    if (name.charCodeAt(0) === 46 || !name.endsWith(".json")) continue;
+    const key = parseHistoryFileName(name);
+    if (key !== undefined) keys.push(key);
+    else stray ??= name;
+    if ((i & 1023) === 1023) await slicer.pause();
+  }
+  const sorted = await sortInSlices(
+    keys,
+    (a, b) => compareHistoryKeys(a.step, a.time, b.step, b.time),
+  );
+  return stray === undefined ? { keys: sorted } : { keys: sorted, stray };
+}
+
+/**
+ * The file names a history query selects, in the query's order.
+ *
+ * @param listing The planned listing.
+ * @param plan The checked query.
+ */
+export function selectHistoryFiles(listing: HistoryListing, plan: HistoryPlan): string[] {
+  return selectHistory(listing.keys, plan, (key) => key).map((key) =>
+    historyFileName(key.step, key.time)
+  );
+}
+
+/**
+ * Reads the entries of one execution's history directory that `plan` selects, opening
+ * only their files.
+ *
+ * @throws {CorruptRecordError} When an entry cannot be read, is another execution's, or is
+ * not the entry its name says; when the directory holds a stray `.json` file.
+ */
+export async function readHistory(
+  cache: ListingCache<HistoryListing>,
+  dir: string,
+  executionId: string,
+  plan: HistoryPlan,
+): Promise<History[]> {
+  const what = `history of execution "${executionId}"`;
+  const listing = await listRecordDir(cache, dir, what, planHistoryListing);
+  if (listing === undefined) return [];
+  const names = selectHistoryFiles(listing, plan);
+  const entries: History[] = [];
+  await readRecords("history", names.map((name) => join(dir, name)), what, (entry, i) => {
+    const mismatch = entry.executionId !== executionId
+      ? "holds an entry of another execution"
+      : historyFileName(entry.step, entry.timestamp.getTime()) !== names[i]
+      ? "holds an entry whose step and timestamp give another file name"
+      : undefined;
+    if (mismatch !== undefined) {
+      throw corrupt(
+        `Cannot read ${what}`,
+        join(dir, names[i]),
+        mismatch,
+        "move it to where its execution, step and timestamp put it, or",
+      );
+    }
+    entries.push(entry);
+  });
+  return entries;
+}
+
+/**
+ * Whether the entry stored at `path` is deep-equal to the entry whose file text is `text`:
+ * a retry of the save that stored it. `undefined` when no entry is stored there.
+ *
+ * @throws {CorruptRecordError} When the stored entry cannot be read.
+ */
+export async function isStored(
+  path: string,
+  text: string,
+  what: string,
+): Promise<boolean | undefined> {
+  const stored = await readRecord("history", path, what);
+  if (stored === null) return undefined;
+  return deepEqual(stored, decodeRecord("history", JSON.parse(text), what));
+}
