@@ -45,10 +45,17 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  */
 function parseMetadata(bytes: Uint8Array, path: string): string | null {
   const context = "Cannot read the current execution";
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw corrupt(context, path, "is not valid UTF-8 text", "restore it from a backup or");
+  }
   let json: unknown;
   try {
-    json = JSON.parse(utf8.decode(bytes));
+    json = JSON.parse(text);
   } catch {
+    // Not the parser's message: it quotes the text.
     throw corrupt(context, path, "is not valid JSON", "restore it from a backup or");
   }
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
