@@ -88,3 +88,17 @@ export async function longestStall<T>(fn: () => Promise<T>): Promise<{ stall: nu
     clearInterval(timer);
   }
 }
+
+/** Copies the files under `from` into the existing directory `to`. */
+export async function copyDir(from: URL, to: string): Promise<void> {
+  for await (const entry of Deno.readDir(from)) {
+    const source = new URL(entry.name + (entry.isDirectory ? "/" : ""), from);
+    const target = `${to}/${entry.name}`;
+    if (entry.isDirectory) {
+      await Deno.mkdir(target);
+      await copyDir(source, target);
+    } else {
+      await Deno.copyFile(source, target);
+    }
+  }
+}
