@@ -1,20 +1,23 @@
 // The output log: `outputs/{execution stem}.out`, one record per `appendOutput` call.
 //
-// A record is a newline followed by the JSON array of that call's lines, written with one
-// `write` to a file opened with `O_APPEND` and then `fdatasync`ed:
+// A record is the JSON array of that call's lines between two newlines, written with one
+// `write` to a file opened with `O_APPEND`, then `fdatasync`ed. Two calls leave:
 //
-//     \n["hello","world"]\n["second call"]
+//     \n["hello","world"]\n\n["second call"]\n
 //
-// `O_APPEND` places each write at the end of the file atomically, so records of concurrent
-// appenders in any number of processes never interleave (on local file systems; not NFS).
-// Reading splits the file on newlines (JSON escapes every newline inside a string) and
-// keeps the lines that are a JSON array of strings. A crash can leave a write torn: a
-// prefix of its record, or zeros where the file system had not written the data yet. No
-// prefix of a record is a complete array (its only top-level `]` is its last byte), and
-// zeros are never valid JSON, so a torn record is skipped, never half read. Because each
-// record starts with a newline, the next append never glues itself onto a torn one. A
-// record counts once its `write` returned in full; a short write is reported as a failure,
-// and its torn bytes are skipped like any other.
+// `O_APPEND` places each write at the end of the file atomically, so the records of
+// concurrent appenders in any number of processes never interleave (on local file systems;
+// not on NFS). Reading splits the file on newlines (JSON escapes every newline inside a
+// string), skips empty lines, and keeps the lines that are a JSON array of strings.
+//
+// A crash can leave the last write torn: a prefix of its record, or zeros where the file
+// system had extended the file but not written the data. No prefix of a record is a
+// complete array (its only top-level `]` is its last character), and zeros are never valid
+// JSON, so a torn record is skipped, never half read. The newline a record starts with
+// ends a torn record before it, so an append never glues itself onto one; the newline it
+// ends with ends the record itself, so the junk of a torn write after it never glues onto
+// an acknowledged record. A record counts once its `write` returned in full; a short write
+// is reported as a failure, and its torn bytes are skipped like any other.
 
 import { constants } from "node:fs";
 import { join } from "node:path";
@@ -129,7 +132,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  */
 function outputRecord(lines: readonly string[], context: string): Uint8Array {
   // JSON.stringify escapes lone surrogates, so the text is well-formed and encodes exactly.
-  return encoder.encode(limitedText(() => `\n${JSON.stringify(lines)}`, context));
+  return encoder.encode(limitedText(() => `\n${JSON.stringify(lines)}\n`, context));
 }
 
 /** Options for {@linkcode appendRecord}. */
@@ -263,7 +266,7 @@ async function readLines(
       }
       await slicer.pause();
     }
-    // The last record has no newline after it.
+    // A last line without a newline after it is a torn record, or one being written.
     take(concat(parts, partLength));
     return out;
   } finally {
