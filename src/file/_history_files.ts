@@ -79,18 +79,6 @@ export async function planHistoryListing(names: readonly string[]): Promise<Hist
 }
 
 /**
- * The file names a history query selects, in the query's order.
- *
- * @param listing The planned listing.
- * @param plan The checked query.
- */
-export function selectHistoryFiles(listing: HistoryListing, plan: HistoryPlan): string[] {
-  return selectHistory(listing.keys, plan, (key) => key).map((key) =>
-    historyFileName(key.step, key.time)
-  );
-}
-
-/**
  * Reads the entries of one execution's history directory that `plan` selects, opening
  * only their files.
  *
@@ -106,18 +94,19 @@ export async function readHistory(
   const what = `history of execution "${executionId}"`;
   const listing = await listRecordDir(cache, dir, what, planHistoryListing);
   if (listing === undefined) return [];
-  const names = selectHistoryFiles(listing, plan);
+  const keys = selectHistory(listing.keys, plan, (key) => key);
+  const name = (i: number) => historyFileName(keys[i].step, keys[i].time);
   const entries: History[] = [];
-  await readRecords("history", names.map((name) => join(dir, name)), what, (entry, i) => {
+  await readRecords("history", { dir, count: keys.length, name }, what, (entry, i) => {
     const mismatch = entry.executionId !== executionId
       ? "holds an entry of another execution"
-      : historyFileName(entry.step, entry.timestamp.getTime()) !== names[i]
+      : entry.step !== keys[i].step || entry.timestamp.getTime() !== keys[i].time
       ? "holds an entry whose step and timestamp give another file name"
       : undefined;
     if (mismatch !== undefined) {
       throw corrupt(
         `Cannot read ${what}`,
-        join(dir, names[i]),
+        join(dir, name(i)),
         mismatch,
         "move it to where its execution, step and timestamp put it, or",
       );

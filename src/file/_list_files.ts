@@ -161,7 +161,8 @@ export async function readList<K extends ListKind>(
   /** Reads files in order, checking that each holds the record its name says. */
   const read = async (names: string[]) => {
     const records: (RecordTypes[K] | null)[] = names.map(() => null);
-    await readRecords(kind, names.map((name) => join(dir, name)), what, (record, i) => {
+    const files = { dir, count: names.length, name: (i: number) => names[i] };
+    await readRecords(kind, files, what, (record, i) => {
       if (`${idToFileStem(record.id)}.json` !== names[i]) {
         throw corrupt(
           `Cannot list ${what}`,

@@ -11,6 +11,7 @@
 // and slow storage use the asynchronous calls instead.
 
 import { constants } from "node:fs";
+import { sep } from "node:path";
 import { formatJson, type JsonValue } from "../codec.ts";
 import { CorruptRecordError, ValidationError } from "../errors.ts";
 import { decodeRecord, type RecordKind, type RecordTypes } from "../records.ts";
@@ -28,8 +29,10 @@ export const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) |
 const SYNC_READ_BYTES = 1024 * 1024;
 /** Descriptor-table and busy errors: the asynchronous path retries them with backoff. */
 const TRANSIENT = new Set(["EMFILE", "ENFILE", "EAGAIN", "EBUSY"]);
-/** A synchronous read slower than this means the data is not cached: overlap reads. */
-const SLOW_READ_MS = 1;
+/** Synchronous reads slower than this on average are not cached: overlap reads. */
+const SLOW_READ_MS = 0.15;
+/** Reads per average. */
+const SAMPLE = 64;
 /** Reads in flight at once on the asynchronous path of a batch. */
 const WINDOW = 32;
 
@@ -117,6 +120,16 @@ export async function readFileBytes(path: string, what: string): Promise<Uint8Ar
   return bytes === FALLBACK ? await readAsync(path, what) : bytes;
 }
 
+/** Files in one directory, named on demand (a long list of paths is never built at once). */
+export interface FileSet {
+  /** The directory. */
+  dir: string;
+  /** How many files. */
+  count: number;
+  /** The name of the file at `index`. */
+  name(index: number): string;
+}
+
 /**
  * Reads record files in order, handing each record to `visit`, which may return `false`
  * to stop. Files that no longer exist are skipped. Yields to the event loop between
@@ -124,27 +137,33 @@ export async function readFileBytes(path: string, what: string): Promise<Uint8Ar
  */
 export async function readRecords<K extends RecordKind>(
   kind: K,
-  paths: readonly string[],
+  files: FileSet,
   what: string,
   visit: (record: RecordTypes[K], index: number) => boolean | void,
 ): Promise<void> {
+  const { count } = files;
+  const path = (index: number) => `${files.dir}${sep}${files.name(index)}`;
   const slicer = new Slicer();
   let i = 0;
   let ioTime = 0;
-  for (; i < paths.length; i++) {
+  for (; i < count; i++) {
+    const at = path(i);
     const start = performance.now();
-    let bytes = readSmallSync(paths[i], what);
-    if (bytes === FALLBACK) bytes = await readAsync(paths[i], what);
-    const took = performance.now() - start;
-    ioTime += took;
-    if (bytes !== null && visit(parseRecord(kind, bytes, paths[i], what), i) === false) return;
+    let bytes = readSmallSync(at, what);
+    if (bytes === FALLBACK) bytes = await readAsync(at, what);
+    ioTime += performance.now() - start;
+    if (bytes !== null && visit(parseRecord(kind, bytes, at, what), i) === false) return;
     await slicer.pause();
-    // Uncached data (a cold cache, a slow or network disk): let the reads overlap.
-    if (took > SLOW_READ_MS || (i >= 31 && ioTime / (i + 1) > SLOW_READ_MS / 8)) break;
+    // Uncached data (a cold cache, a slow or network disk): let the reads overlap. A busy
+    // CPU slows a read now and then; only a slow run of reads counts.
+    if ((i + 1) % SAMPLE === 0) {
+      if (ioTime / SAMPLE > SLOW_READ_MS) break;
+      ioTime = 0;
+    }
   }
-  for (i++; i < paths.length; i += WINDOW) {
-    const window = paths.slice(i, i + WINDOW);
-    const results = await Promise.allSettled(window.map((path) => readAsync(path, what)));
+  for (i++; i < count; i += WINDOW) {
+    const window = Array.from({ length: Math.min(WINDOW, count - i) }, (_, j) => path(i + j));
+    const results = await Promise.allSettled(window.map((at) => readAsync(at, what)));
     for (let j = 0; j < results.length; j++) {
       const result = results[j];
       if (result.status === "rejected") throw result.reason;
