@@ -12,6 +12,8 @@ import { deepEqual } from "../_deep_equal.ts";
 import { decodeRecord } from "../records.ts";
 import { compareHistoryKeys, type HistoryPlan, selectHistory } from "../query.ts";
 import type { History } from "../types.ts";
+import { writeAtomic } from "./_atomic.ts";
+import { errorCode } from "./_fs.ts";
 import { type ListingCache, listRecordDir } from "./_listing_cache.ts";
 import { corrupt, readRecord, readRecords } from "./_record_file.ts";
 import { Slicer, sortInSlices } from "./_slices.ts";
@@ -117,17 +119,30 @@ export async function readHistory(
 }
 
 /**
- * Whether the entry stored at `path` is deep-equal to the entry whose file text is `text`:
- * a retry of the save that stored it. `undefined` when no entry is stored there.
+ * Puts an entry's file in place, never replacing one: `"created"`, or `"same"` when a
+ * deep-equal entry is stored under its name already (a retry), or `"different"`.
  *
- * @throws {CorruptRecordError} When the stored entry cannot be read.
+ * @throws {CorruptRecordError} When the stored entry cannot be read to compare.
  */
-export async function isStored(
-  path: string,
+export async function createEntry(
+  dir: string,
+  name: string,
   text: string,
-  what: string,
-): Promise<boolean | undefined> {
-  const stored = await readRecord("history", path, what);
-  if (stored === null) return undefined;
-  return deepEqual(stored, decodeRecord("history", JSON.parse(text), what));
+  options: { fsync: boolean; what: string },
+): Promise<"created" | "same" | "different"> {
+  const path = join(dir, name);
+  // Twice at most: the stored entry may be deleted (with its execution) in between.
+  for (let attempt = 0;; attempt++) {
+    try {
+      await writeAtomic(dir, name, text, { placement: "create", fsync: options.fsync });
+      return "created";
+    } catch (error) {
+      if (errorCode(error) !== "EEXIST") throw error;
+      const stored = await readRecord("history", path, options.what);
+      if (stored === null && attempt === 0) continue;
+      if (stored === null) return "different";
+      const entry = decodeRecord("history", JSON.parse(text), options.what);
+      return deepEqual(stored, entry) ? "same" : "different";
+    }
+  }
 }

@@ -139,6 +139,17 @@ export function comparePrefix(prefix: string, id: string): number {
 
 type ListKind = "program" | "execution";
 
+/** The test an execution query's `programId` and `state` make; `undefined` for none. */
+export function executionFilter(
+  plan: ListPlan,
+): ((execution: RecordTypes["execution"]) => boolean) | undefined {
+  const { programId, state } = plan;
+  if (programId === undefined && state === undefined) return undefined;
+  return (execution) =>
+    (programId === undefined || execution.programId === programId) &&
+    (state === undefined || execution.state === state);
+}
+
 /**
  * Reads a page of `programs/` or `executions/`: the records after `plan.after`, ascending
  * by id, that `keep` accepts, at most `plan.limit` of them. Without `keep`, it opens only

@@ -29,9 +29,14 @@ import {
 } from "./_atomic.ts";
 import { metadataPath, readCurrentId, writeCurrentId } from "./_current.ts";
 import { errorCode, fs } from "./_fs.ts";
-import { historyFileName, type HistoryListing, isStored, readHistory } from "./_history_files.ts";
+import {
+  createEntry,
+  historyFileName,
+  type HistoryListing,
+  readHistory,
+} from "./_history_files.ts";
 import { ListingCache } from "./_listing_cache.ts";
-import { readList, type RecordListing } from "./_list_files.ts";
+import { executionFilter, readList, type RecordListing } from "./_list_files.ts";
 import { OUTPUT_DIR, OutputLogs } from "./_output.ts";
 import { corrupt, readRecord, recordText, removeFile } from "./_record_file.ts";
 
@@ -63,7 +68,10 @@ const DIRS = { program: "programs", execution: "executions", history: "history" 
 /**
  * Stores each record as a human-readable JSON file:
  * `programs/{id}.json`, `executions/{id}.json` and
- * `history/{executionId}/{timestamp}-{step}.json`. Every write is atomic and durable.
+ * `history/{executionId}/{timestamp}-{step}.json`, each execution's output in
+ * `outputs/{executionId}.out` and the current execution in `metadata.json`. Every write is
+ * atomic and durable. Queries are answered from file names: only the records they select
+ * are read.
  *
  * Under Deno it needs `--allow-read` and `--allow-write` for the data directory.
  *
@@ -255,19 +263,8 @@ export class FileStorageAdapter implements StorageAdapter {
     const path = join(dir, name);
     await this.#io(`Cannot save ${what}`, path, async () => {
       await this.#ensureDir(dir, root);
-      // Twice at most: the stored entry may be deleted (with its execution) in between.
-      for (let attempt = 0;; attempt++) {
-        try {
-          await writeAtomic(dir, name, text, { placement: "create", fsync: this.#fsync });
-          return;
-        } catch (error) {
-          if (errorCode(error) !== "EEXIST") throw error;
-          const same = await isStored(path, text, what);
-          if (same === true) return;
-          if (same === undefined && attempt === 0) continue;
-          throw historyConflict(executionId, step, time, { cause: error });
-        }
-      }
+      const stored = await createEntry(dir, name, text, { fsync: this.#fsync, what });
+      if (stored === "different") throw historyConflict(executionId, step, time);
     });
   }
 
@@ -328,15 +325,7 @@ export class FileStorageAdapter implements StorageAdapter {
   async listExecutions(query?: ExecutionQuery): Promise<Execution[]> {
     this.#assertConnected("list executions");
     const plan = checkListQuery(query, "Cannot list executions", true);
-    const { programId, state } = plan;
-    if (programId === undefined && state === undefined) return await this.#list("execution", plan);
-    return await this.#list(
-      "execution",
-      plan,
-      (execution) =>
-        (programId === undefined || execution.programId === programId) &&
-        (state === undefined || execution.state === state),
-    );
+    return await this.#list("execution", plan, executionFilter(plan));
   }
 
   /**
