@@ -75,6 +75,22 @@ try {
   );
   full.result.length = 0;
 
+  // The floor: what reading it all costs without the adapter (list, read, parse; no checks,
+  // no decoding, no sort, no protection against hostile files).
+  const historyDir = `${dir}/history/e1`;
+  const floor = await measure(async () => {
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(historyDir)) names.push(entry.name);
+    let next = 0;
+    await Promise.all(Array.from({ length: 64 }, async () => {
+      while (next < names.length) {
+        JSON.parse(await Deno.readTextFile(`${historyDir}/${names[next++]}`));
+      }
+    }));
+    return names.length;
+  });
+  console.log(`  floor (Deno.readDir + Deno.readTextFile + JSON.parse): ${fmt(floor.ms)} ms`);
+
   // Once the directory has not changed for a few seconds, its planned listing is kept.
   await new Promise((resolve) => setTimeout(resolve, 3500));
   await cold.getHistory("e1", { reverse: true, limit: 1 });
