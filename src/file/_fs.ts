@@ -9,6 +9,7 @@ import * as nodeFsSync from "node:fs";
 
 interface DenoFs {
   readTextFile(path: string): Promise<string>;
+  lstatSync(path: string): { dev: number; ino: number | null; isSymlink: boolean };
   readDir(path: string): AsyncIterable<{ name: string }>;
 }
 
@@ -37,6 +38,12 @@ export const fs = {
   // serve the fast path for small record files, which holds one descriptor at a time and
   // falls back to `open` (above) when the descriptor table is full.
   lstat: nodeFs.lstat,
+  /** `lstat`'s identity and link bit (Deno's own call is twice as fast as `node:fs`'s). */
+  lstatSync(path: string): { dev: number; ino: number; isSymbolicLink(): boolean } {
+    if (!deno) return nodeFsSync.lstatSync(path);
+    const stat = deno.lstatSync(path);
+    return { dev: stat.dev, ino: stat.ino ?? 0, isSymbolicLink: () => stat.isSymlink };
+  },
   openSync: nodeFsSync.openSync,
   fstatSync: nodeFsSync.fstatSync,
   readSync: nodeFsSync.readSync,

@@ -30,7 +30,7 @@ import {
   checkFileType,
   limitedText,
   MAX_RECORD_BYTES,
-  openError,
+  openFile,
   READ_FLAGS,
   removeFile,
 } from "./_record_file.ts";
@@ -161,17 +161,21 @@ async function appendRecord(
   record: Uint8Array,
   options: AppendOptions,
 ): Promise<void> {
-  let handle;
-  try {
-    handle = await fs.open(path, APPEND_FLAGS, 0o600);
-  } catch (error) {
-    throw openError(error, path, options.context);
+  // A link in the log's place, dangling or not, is refused before `O_CREAT` could follow
+  // it (see `openFile` on why `O_NOFOLLOW` is not enough).
+  const named = await fs.lstat(path).catch((error) => {
+    if (errorCode(error) === "ENOENT") return undefined;
+    throw error;
+  });
+  if (named !== undefined) checkFileType(named, path, options.context);
+  const opened = await openFile(path, APPEND_FLAGS, options.context, 0o600);
+  if (opened === null) {
+    // The directory is missing, or the log was deleted between the two calls.
+    throw Object.assign(new Error(`"${path}" is missing`), { code: "ENOENT" });
   }
+  const { handle, stat } = opened;
   let written = false;
-  let stat;
   try {
-    stat = await handle.stat();
-    checkFileType(stat, path, options.context);
     const { bytesWritten } = await handle.write(record, 0, record.length, null);
     if (bytesWritten !== record.length) {
       throw new StorageError(
@@ -215,13 +219,9 @@ async function readLines(
   plan: OutputPlan,
   context: string,
 ): Promise<string[]> {
-  let handle;
-  try {
-    handle = await fs.open(path, READ_FLAGS);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return [];
-    throw openError(error, path, context);
-  }
+  const opened = await openFile(path, READ_FLAGS, context);
+  if (opened === null) return [];
+  const { handle, stat } = opened;
   const end = plan.limit === undefined ? Infinity : plan.from + plan.limit;
   const out: string[] = [];
   let index = 0;
@@ -236,8 +236,6 @@ async function readLines(
     return true;
   };
   try {
-    const stat = await handle.stat();
-    checkFileType(stat, path, context);
     const slicer = new Slicer();
     /** The start of the current line, from earlier chunks. */
     let parts: Uint8Array[] = [];

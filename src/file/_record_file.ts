@@ -13,7 +13,7 @@
 import { constants } from "node:fs";
 import { sep } from "node:path";
 import { formatJson, type JsonValue } from "../codec.ts";
-import { CorruptRecordError, ValidationError } from "../errors.ts";
+import { CorruptRecordError, StorageError, ValidationError } from "../errors.ts";
 import { decodeRecord, type RecordKind, type RecordTypes } from "../records.ts";
 import { errorCode, fs } from "./_fs.ts";
 import { Slicer } from "./_slices.ts";
@@ -236,56 +236,172 @@ export async function removeFile(path: string, context: string): Promise<boolean
   return true;
 }
 
+/** A file replaced (by a writer's rename) between `open` and the check: open it again. */
+const REPLACED = Symbol("replaced");
+/** Attempts before a file that keeps being replaced is read as it is. */
+const ATTEMPTS = 3;
+
 /** Reads a small regular file synchronously; `FALLBACK` hands it to `readAsync`. */
 function readSmallSync(path: string, what: string): Uint8Array | null | typeof FALLBACK {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, READ_FLAGS);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return null;
-    if (TRANSIENT.has(errorCode(error)!)) return FALLBACK;
-    throw openError(error, path, `Cannot read ${what}`);
-  }
-  try {
-    const stat = fs.fstatSync(fd);
-    checkFile(stat, path, what);
-    if (stat.size > SYNC_READ_BYTES) return FALLBACK;
-    const buffer = new Uint8Array(stat.size + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const read = fs.readSync(fd, buffer, length, buffer.length - length, length);
-      if (read === 0) break;
-      length += read;
+  for (let attempt = 1;; attempt++) {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, READ_FLAGS);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return null;
+      if (TRANSIENT.has(errorCode(error)!)) return FALLBACK;
+      throw openError(error, path, `Cannot read ${what}`);
     }
-    return checkLength(buffer, length, stat.size, path, what);
-  } finally {
-    fs.closeSync(fd);
+    try {
+      const stat = fs.fstatSync(fd);
+      const named = lstatOrNull(() => fs.lstatSync(path));
+      const checked = checkNamed(stat, named, path, `Cannot read ${what}`, attempt);
+      if (checked === null) return null;
+      if (checked === REPLACED) continue;
+      checkFile(stat, path, what);
+      if (stat.size > SYNC_READ_BYTES) return FALLBACK;
+      const buffer = new Uint8Array(stat.size + 1);
+      let length = 0;
+      while (length < buffer.length) {
+        const read = fs.readSync(fd, buffer, length, buffer.length - length, length);
+        if (read === 0) break;
+        length += read;
+      }
+      return checkLength(buffer, length, stat.size, path, what);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 }
 
 /** Reads a file through the asynchronous calls, which bound and retry descriptors. */
 async function readAsync(path: string, what: string): Promise<Uint8Array | null> {
-  let handle;
-  try {
-    handle = await fs.open(path, READ_FLAGS);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return null;
-    throw openError(error, path, `Cannot read ${what}`);
-  }
-  try {
-    const stat = await handle.stat();
-    checkFile(stat, path, what);
-    const buffer = new Uint8Array(stat.size + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
+  for (let attempt = 1;; attempt++) {
+    let handle;
+    try {
+      handle = await fs.open(path, READ_FLAGS);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return null;
+      throw openError(error, path, `Cannot read ${what}`);
     }
-    return checkLength(buffer, length, stat.size, path, what);
-  } finally {
-    await handle.close();
+    try {
+      const stat = await handle.stat();
+      const named = await fs.lstat(path).catch(gone);
+      const checked = checkNamed(stat, named, path, `Cannot read ${what}`, attempt);
+      if (checked === null) return null;
+      if (checked === REPLACED) continue;
+      checkFile(stat, path, what);
+      const buffer = new Uint8Array(stat.size + 1);
+      let length = 0;
+      while (length < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+      }
+      return checkLength(buffer, length, stat.size, path, what);
+    } finally {
+      await handle.close();
+    }
   }
+}
+
+/** An open file checked to be the regular file its path names. */
+export interface OpenFile {
+  handle: Awaited<ReturnType<typeof fs.open>>;
+  stat: FileType & { dev: number; ino: number };
+}
+
+/**
+ * Opens `path` with `flags` (which must hold `O_NOFOLLOW` and `O_NONBLOCK`) and checks on
+ * the handle that it is the regular file the path names.
+ *
+ * @param context What is being done, for messages: `Cannot get output of execution "e1"`.
+ * @returns The handle and its `fstat`, or `null` when there is no file.
+ * @throws {CorruptRecordError} When something other than a regular file is in its place.
+ */
+export async function openFile(
+  path: string,
+  flags: number,
+  context: string,
+  mode?: number,
+): Promise<OpenFile | null> {
+  for (let attempt = 1;; attempt++) {
+    let handle;
+    try {
+      handle = await fs.open(path, flags, mode);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return null;
+      throw openError(error, path, context);
+    }
+    try {
+      const stat = await handle.stat();
+      const checked = checkNamed(stat, await fs.lstat(path).catch(gone), path, context, attempt);
+      if (checked === REPLACED || checked === null) {
+        await handle.close();
+        if (checked === null) return null;
+        continue;
+      }
+      checkFileType(stat, path, context);
+      return { handle, stat };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+}
+
+/** What `lstat` tells about a path. */
+interface Named {
+  dev: number;
+  ino: number;
+  isSymbolicLink(): boolean;
+}
+
+function gone(error: unknown): null {
+  if (errorCode(error) === "ENOENT") return null;
+  throw error;
+}
+
+function lstatOrNull(lstat: () => Named): Named | null {
+  try {
+    return lstat();
+  } catch (error) {
+    return gone(error);
+  }
+}
+
+/**
+ * Checks that the open file is the file `path` names, not what a symbolic link there
+ * points to. `O_NOFOLLOW` should make that so, but Deno's `node:fs` resolves links before
+ * it opens a path when permissions are granted per path (`--allow-read` without `-A`), and
+ * Windows has no such flag: comparing the handle's identity with the path's tells on every
+ * runtime.
+ *
+ * @returns `null` when the file is gone, `REPLACED` when a writer replaced it meanwhile.
+ */
+function checkNamed(
+  opened: { dev: number; ino: number },
+  named: Named | null,
+  path: string,
+  context: string,
+  attempt: number,
+): Named | null | typeof REPLACED {
+  if (named === null) return null;
+  if (named.isSymbolicLink()) {
+    throw corrupt(
+      context,
+      path,
+      "is a symbolic link, which is never followed",
+      "remove it or",
+    );
+  }
+  if (named.dev === opened.dev && named.ino === opened.ino) return named;
+  if (attempt < ATTEMPTS) return REPLACED;
+  throw new StorageError(
+    `${context}: "${path}" was replaced ${ATTEMPTS} times while it was opened; ` +
+      "try again",
+    { code: "IO" },
+  );
 }
 
 /** What `fstat` tells about an open file. */
@@ -297,6 +413,8 @@ export interface FileType {
   isSocket(): boolean;
   isCharacterDevice(): boolean;
   isBlockDevice(): boolean;
+  /** Only `lstat` tells (`fstat` describes what a link points to). */
+  isSymbolicLink?(): boolean;
 }
 
 /** Checks, on the open handle, that this is a regular file within the size limit. */
@@ -315,7 +433,9 @@ function checkFile(stat: FileType, path: string, what: string): void {
 /** Checks, on the open handle, that this is a regular file. */
 export function checkFileType(stat: FileType, path: string, context: string): void {
   if (!stat.isFile()) {
-    const type = stat.isDirectory()
+    const type = stat.isSymbolicLink?.()
+      ? "a symbolic link, which is never followed,"
+      : stat.isDirectory()
       ? "a directory"
       : stat.isFIFO()
       ? "a named pipe (FIFO)"
