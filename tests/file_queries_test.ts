@@ -80,6 +80,8 @@ Deno.test("stemToId() reverses idToFileStem(), and a shortened stem gives a true
     "~tilde",
     "😀",
     "\uffff",
+    "\ufeff",
+    "x\ufeffy\ufeff",
     "a".repeat(250),
     "a".repeat(256),
     "A".repeat(256),

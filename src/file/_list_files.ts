@@ -85,7 +85,8 @@ export function stemToId(stem: string): { id: string } | { prefix: string } | un
  * With `partial`, the text may end inside a character, which is dropped.
  */
 function unescapeStem(text: string, partial: boolean): string | undefined {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
+  // ignoreBOM: a U+FEFF in an id is a character, not a byte order mark.
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   let out = "";
   let bytes: number[] = [];
   const flush = (stream: boolean) => {
