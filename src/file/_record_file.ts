@@ -6,9 +6,10 @@
 // an error message: a file that is not a record may be anything, a secret included.
 //
 // Small files are read with synchronous calls, one descriptor at a time: on a page-cached
-// file that is 2–4 times faster than four promise round trips, and the batch reader below
-// yields to the event loop every few milliseconds. Large files, a full descriptor table
-// and slow storage use the asynchronous calls instead.
+// file that is 2–4 times faster than four promise round trips (and under Deno the
+// `node:fs` promise API runs its reads on the main thread anyway), and the batch reader
+// below yields to the event loop every few milliseconds. Large files and a full
+// descriptor table use the asynchronous calls instead.
 
 import { constants } from "node:fs";
 import { sep } from "node:path";
@@ -29,12 +30,6 @@ export const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) |
 const SYNC_READ_BYTES = 1024 * 1024;
 /** Descriptor-table and busy errors: the asynchronous path retries them with backoff. */
 const TRANSIENT = new Set(["EMFILE", "ENFILE", "EAGAIN", "EBUSY"]);
-/** Synchronous reads slower than this on average are not cached: overlap reads. */
-const SLOW_READ_MS = 0.15;
-/** Reads per average. */
-const SAMPLE = 64;
-/** Reads in flight at once on the asynchronous path of a batch. */
-const WINDOW = 32;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const FALLBACK = Symbol("fallback");
@@ -133,7 +128,7 @@ export interface FileSet {
 /**
  * Reads record files in order, handing each record to `visit`, which may return `false`
  * to stop. Files that no longer exist are skipped. Yields to the event loop between
- * slices; switches to overlapping asynchronous reads when reads are slow.
+ * slices.
  */
 export async function readRecords<K extends RecordKind>(
   kind: K,
@@ -141,36 +136,12 @@ export async function readRecords<K extends RecordKind>(
   what: string,
   visit: (record: RecordTypes[K], index: number) => boolean | void,
 ): Promise<void> {
-  const { count } = files;
-  const path = (index: number) => `${files.dir}${sep}${files.name(index)}`;
   const slicer = new Slicer();
-  let i = 0;
-  let ioTime = 0;
-  for (; i < count; i++) {
-    const at = path(i);
-    const start = performance.now();
-    let bytes = readSmallSync(at, what);
-    if (bytes === FALLBACK) bytes = await readAsync(at, what);
-    ioTime += performance.now() - start;
-    if (bytes !== null && visit(parseRecord(kind, bytes, at, what), i) === false) return;
+  for (let i = 0; i < files.count; i++) {
+    const path = `${files.dir}${sep}${files.name(i)}`;
+    const bytes = await readFileBytes(path, what);
+    if (bytes !== null && visit(parseRecord(kind, bytes, path, what), i) === false) return;
     await slicer.pause();
-    // Uncached data (a cold cache, a slow or network disk): let the reads overlap. A busy
-    // CPU slows a read now and then; only a slow run of reads counts.
-    if ((i + 1) % SAMPLE === 0) {
-      if (ioTime / SAMPLE > SLOW_READ_MS) break;
-      ioTime = 0;
-    }
-  }
-  for (i++; i < count; i += WINDOW) {
-    const window = Array.from({ length: Math.min(WINDOW, count - i) }, (_, j) => path(i + j));
-    const results = await Promise.allSettled(window.map((at) => readAsync(at, what)));
-    for (let j = 0; j < results.length; j++) {
-      const result = results[j];
-      if (result.status === "rejected") throw result.reason;
-      if (result.value === null) continue;
-      if (visit(parseRecord(kind, result.value, window[j], what), i + j) === false) return;
-      await slicer.pause();
-    }
   }
 }
 
