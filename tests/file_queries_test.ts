@@ -372,14 +372,16 @@ async function writeEntries(dir: string, count: number): Promise<void> {
   }
 }
 
-const STALL_ENTRIES = Number(Deno.env.get("CVM_STALL_ENTRIES") ?? 5_000);
+const STALL_ENTRIES = Number(Deno.env.get("CVM_STALL_ENTRIES") ?? 20_000);
 
 Deno.test(`FileStorageAdapter.getHistory() of ${STALL_ENTRIES} entries never blocks the event loop for long`, async () => {
   await withAdapter(async (storage, dir) => {
     await writeEntries(dir, STALL_ENTRIES);
-    // The work runs in slices of 4 ms. On a shared machine the process may be descheduled
-    // in the middle of one, or the garbage collector may pause: the best of three runs
-    // is what the code does, and the bound leaves room for a busy host.
+    // The work runs in slices of 4 ms; a pass over every entry without a pause (decoding,
+    // sorting or naming them all at once) blocks for 100 ms or more at this size. On a
+    // shared machine the process may be descheduled in a slice, or the garbage collector
+    // may pause: the best of three runs is what the code does. bench/file_reads.ts
+    // measures 100,000 entries (CVM_STALL_ENTRIES=100000 runs this test at that size).
     const full: number[] = [];
     const latest: number[] = [];
     for (let run = 0; run < 3; run++) {
@@ -392,7 +394,7 @@ Deno.test(`FileStorageAdapter.getHistory() of ${STALL_ENTRIES} entries never blo
       latest.push(one.stall);
     }
     const best = (stalls: number[]) => Math.min(...stalls);
-    assert(best(full) < 50, `the full read blocked the loop for ${full.join(", ")} ms`);
-    assert(best(latest) < 50, `the latest-entry read blocked the loop for ${latest.join(", ")} ms`);
+    assert(best(full) < 80, `the full read blocked the loop for ${full.join(", ")} ms`);
+    assert(best(latest) < 80, `the latest-entry read blocked the loop for ${latest.join(", ")} ms`);
   });
 });

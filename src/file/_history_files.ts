@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { deepEqual } from "../_deep_equal.ts";
 import { decodeRecord } from "../records.ts";
-import { compareHistoryKeys, type HistoryPlan, selectHistory } from "../query.ts";
+import { compareHistoryKeys, type HistoryPlan, lowerBound, selectHistory } from "../query.ts";
 import type { History } from "../types.ts";
 import { writeAtomic } from "./_atomic.ts";
 import { errorCode } from "./_fs.ts";
@@ -26,11 +26,16 @@ export interface HistoryKey {
 
 /** A planned listing of one execution's history directory. */
 export interface HistoryListing {
-  /** The entries' keys, ascending. */
+  /** The entries' keys, in directory order. */
   keys: HistoryKey[];
+  /** The keys ascending, once a query needed them sorted. */
+  sorted?: HistoryKey[];
   /** The first `.json` file whose name is no entry's name, if any. */
   stray?: string;
 }
+
+/** Queries with at most this `limit` are answered by one pass over unsorted keys. */
+const SMALL_LIMIT = 256;
 
 /**
  * The file name of the entry with this key.
@@ -57,7 +62,7 @@ export function parseHistoryFileName(name: string): HistoryKey | undefined {
 }
 
 /**
- * Plans a history directory's listing: the keys in order, and the first stray record file.
+ * Plans a history directory's listing: the keys, and the first stray record file.
  * Hidden files (temp files among them) and files not ending in `.json` are not entries.
  * Parses and sorts in slices, yielding to the event loop between them.
  */
@@ -73,11 +78,51 @@ export async function planHistoryListing(names: readonly string[]): Promise<Hist
     else stray ??= name;
     if ((i & 1023) === 1023) await slicer.pause();
   }
-  const sorted = await sortInSlices(
-    keys,
-    (a, b) => compareHistoryKeys(a.step, a.time, b.step, b.time),
-  );
-  return stray === undefined ? { keys: sorted } : { keys: sorted, stray };
+  return stray === undefined ? { keys } : { keys, stray };
+}
+
+const ascending = (a: HistoryKey, b: HistoryKey) =>
+  compareHistoryKeys(a.step, a.time, b.step, b.time);
+
+/**
+ * The keys a query selects, in the query's order. A small `limit` (the latest entry, a
+ * page) is one pass over the keys keeping the best few; anything else sorts the listing
+ * once, in slices, and keeps the order with it.
+ */
+export async function selectKeys(
+  listing: HistoryListing,
+  plan: HistoryPlan,
+): Promise<HistoryKey[]> {
+  const { limit } = plan;
+  if (listing.sorted === undefined && limit !== undefined && limit <= SMALL_LIMIT) {
+    return await selectFew(listing.keys, plan, limit);
+  }
+  listing.sorted ??= await sortInSlices(listing.keys.slice(), ascending);
+  return selectHistory(listing.sorted, plan, (key) => key);
+}
+
+/** The first `limit` keys in the query's order, from keys in any order. */
+async function selectFew(
+  keys: readonly HistoryKey[],
+  plan: HistoryPlan,
+  limit: number,
+): Promise<HistoryKey[]> {
+  const { fromStep, toStep, after, reverse } = plan;
+  const order = reverse ? (a: HistoryKey, b: HistoryKey) => ascending(b, a) : ascending;
+  const best: HistoryKey[] = [];
+  const slicer = new Slicer();
+  for (let i = 0; i < keys.length; i++) {
+    if ((i & 1023) === 1023) await slicer.pause();
+    const key = keys[i];
+    if (fromStep !== undefined && key.step < fromStep) continue;
+    if (toStep !== undefined && key.step > toStep) continue;
+    // Past the cursor in the query's order.
+    if (after !== undefined && order(key, { step: after.step, time: after.time }) <= 0) continue;
+    if (best.length === limit && order(key, best[limit - 1]) >= 0) continue;
+    best.splice(lowerBound(best, (kept) => order(kept, key) > 0), 0, key);
+    if (best.length > limit) best.pop();
+  }
+  return best;
 }
 
 /**
@@ -96,7 +141,7 @@ export async function readHistory(
   const what = `history of execution "${executionId}"`;
   const listing = await listRecordDir(cache, dir, what, planHistoryListing);
   if (listing === undefined) return [];
-  const keys = selectHistory(listing.keys, plan, (key) => key);
+  const keys = await selectKeys(listing, plan);
   const name = (i: number) => historyFileName(keys[i].step, keys[i].time);
   const entries: History[] = [];
   await readRecords("history", { dir, count: keys.length, name }, what, (entry, i) => {
