@@ -370,3 +370,29 @@ Deno.test({
     });
   },
 });
+
+Deno.test("FileStorageAdapter reads through the asynchronous calls when the descriptor table is full", async () => {
+  await withAdapter(async (storage) => {
+    await seed(storage);
+    const { fs } = await import("../src/file/_fs.ts");
+    const { openSync, open } = fs;
+    let asyncOpens = 0;
+    // EMFILE on the fast path: the read goes to `fs.open`, which bounds and retries.
+    fs.openSync = (() => {
+      throw Object.assign(new Error("EMFILE: too many open files"), { code: "EMFILE" });
+    }) as typeof fs.openSync;
+    fs.open = ((...args: Parameters<typeof open>) => {
+      asyncOpens++;
+      return open(...args);
+    }) as typeof fs.open;
+    try {
+      assertEquals(await storage.getProgram("p1"), makeProgram({ id: "p1" }));
+      assertEquals((await storage.listPrograms()).map((p) => p.id), ["p0", "p1"]);
+      assertEquals((await storage.getHistory("e1")).length, 2);
+      assertEquals(asyncOpens, 5);
+    } finally {
+      fs.openSync = openSync;
+      fs.open = open;
+    }
+  });
+});

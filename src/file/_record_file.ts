@@ -209,7 +209,7 @@ export async function removeFile(path: string, context: string): Promise<boolean
 
 /** A file replaced (by a writer's rename) between `open` and the check: open it again. */
 const REPLACED = Symbol("replaced");
-/** Attempts before a file that keeps being replaced is read as it is. */
+/** Opens of a file that keeps being replaced before the read gives up. */
 const ATTEMPTS = 3;
 
 /** Reads a small regular file synchronously; `FALLBACK` hands it to `readAsync`. */
@@ -247,32 +247,21 @@ function readSmallSync(path: string, what: string): Uint8Array | null | typeof F
 
 /** Reads a file through the asynchronous calls, which bound and retry descriptors. */
 async function readAsync(path: string, what: string): Promise<Uint8Array | null> {
-  for (let attempt = 1;; attempt++) {
-    let handle;
-    try {
-      handle = await fs.open(path, READ_FLAGS);
-    } catch (error) {
-      if (errorCode(error) === "ENOENT") return null;
-      throw openError(error, path, `Cannot read ${what}`);
+  const opened = await openFile(path, READ_FLAGS, `Cannot read ${what}`);
+  if (opened === null) return null;
+  const { handle, stat } = opened;
+  try {
+    checkFile(stat, path, what);
+    const buffer = new Uint8Array(stat.size + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
     }
-    try {
-      const stat = await handle.stat();
-      const named = await fs.lstat(path).catch(gone);
-      const checked = checkNamed(stat, named, path, `Cannot read ${what}`, attempt);
-      if (checked === null) return null;
-      if (checked === REPLACED) continue;
-      checkFile(stat, path, what);
-      const buffer = new Uint8Array(stat.size + 1);
-      let length = 0;
-      while (length < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-        if (bytesRead === 0) break;
-        length += bytesRead;
-      }
-      return checkLength(buffer, length, stat.size, path, what);
-    } finally {
-      await handle.close();
-    }
+    return checkLength(buffer, length, stat.size, path, what);
+  } finally {
+    await handle.close();
   }
 }
 
