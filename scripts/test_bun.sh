@@ -67,7 +67,7 @@ status=0
 # --timeout: the default 5 s per test is far too short for fsync-heavy file tests on slow disks
 # and for a MongoDB server under load.
 (cd "$PROJECT" && "$BUN" test --timeout 120000 --reporter=junit --reporter-outfile="$REPORT" \
-  ./tests/bun/compliance.test.ts ./tests/bun/lazy_driver.test.ts ./tests/bun/file_threads.test.ts) || status=$?
+  ./tests/bun/compliance.test.ts ./tests/bun/lazy_driver.test.ts ./tests/bun/file_threads.test.ts ./tests/bun/hostile_files.test.ts) || status=$?
 [[ -f "$REPORT" ]] || die "bun test wrote no report (exit status $status)"
 
 # Totals from the JUnit report's <testsuites> element; passed tests per adapter from the

@@ -53,7 +53,7 @@ new_project "$WORK/consumer" cvm-storage-node-consumer
 # Laid out as in the repository: the tests import ../_runtime/, shared with test_bun.sh.
 mkdir -p "$WORK/consumer/tests/node"
 cp -R tests/_runtime "$WORK/consumer/tests/_runtime"
-cp tests/node/compliance.test.mjs tests/node/lazy_driver.test.mjs tests/node/file_threads.test.mjs \
+cp tests/node/compliance.test.mjs tests/node/lazy_driver.test.mjs tests/node/file_threads.test.mjs tests/node/hostile_files.test.mjs \
   "$WORK/consumer/tests/node/"
 
 new_project "$WORK/fresh" cvm-storage-node-fresh
@@ -68,7 +68,7 @@ run_tests() { # dir tap-file test-files...
     --test-reporter=tap --test-reporter-destination="$tap" "$@") || status=$?
 }
 run_tests "$WORK/consumer" "$WORK/consumer.tap" tests/node/compliance.test.mjs \
-  tests/node/lazy_driver.test.mjs tests/node/file_threads.test.mjs
+  tests/node/lazy_driver.test.mjs tests/node/file_threads.test.mjs tests/node/hostile_files.test.mjs
 run_tests "$WORK/fresh" "$WORK/fresh.tap" fresh_project.test.mjs
 
 # Totals from the TAP summaries ("# pass 12"), and passed tests per adapter from the test

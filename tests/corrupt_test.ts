@@ -156,9 +156,11 @@ CASES.push(
     damage: rewriteJson("execution", (j) => ({ ...j, id: "e2" })),
   },
   {
-    name: "an execution with an unknown state",
+    // Any well-formed state is valid (real VMs write "waiting_cc", "READY"); an empty one
+    // is not.
+    name: "an execution with an empty state",
     target: "execution",
-    damage: rewriteJson("execution", (j) => ({ ...j, state: "paused" })),
+    damage: rewriteJson("execution", (j) => ({ ...j, state: "" })),
   },
   {
     name: "a history entry of another execution",

@@ -437,6 +437,7 @@ Deno.test(`FileStorageAdapter round-trips ${ROUND_TRIP_SAMPLE} fuzzed ids (seed 
       );
     }
     const listed = (await storage.listPrograms()).map((program) => program.id);
+    // Code point order (0.2), not JavaScript's UTF-16 order.
     assertEquals(listed, [...sample].sort(compareCodePoints));
     // One file per id, each where its stem says, and nothing outside the data directory.
     const files: string[] = [];

@@ -29,6 +29,8 @@ interface DenoFileInfo {
   uid: number | null;
   mode: number | null;
 }
+import type * as NodeFsSync from "node:fs";
+import { builtin } from "../_builtin.ts";
 
 interface DenoFs {
   pid: number;
@@ -50,6 +52,7 @@ interface DenoFs {
     isDirectory: boolean;
     isSymlink: boolean;
   }>;
+  lstatSync(path: string): { dev: number; ino: number | null; isSymlink: boolean };
 }
 
 interface NodeProcess {
@@ -68,6 +71,11 @@ let loadingNodeFs: Promise<typeof NodeFs> | undefined;
 /** `node:fs/promises`, loaded on first use. */
 function nodeFs(): Promise<typeof NodeFs> {
   return loadingNodeFs ??= import("node:fs/promises");
+}
+
+/** `node:fs`, for the synchronous read path, loaded on first use. */
+function nodeFsSync(): typeof NodeFsSync {
+  return builtin<typeof NodeFsSync>("node:fs");
 }
 
 /** A file being written: the temp file of an atomic write. */
@@ -300,6 +308,27 @@ export const fs = {
     }
     return entries;
   }),
+
+  // Reads (see `_record_file.ts`): `lstat` never follows a link; the synchronous calls
+  // serve the fast path for small record files, which holds one descriptor at a time and
+  // falls back to `open` (above) when the descriptor table is full.
+  lstat: op("lstat", false, async (path: string) => await (await nodeFs()).lstat(path)),
+  /** `lstat`'s identity and link bit (Deno's own call is twice as fast as `node:fs`'s). */
+  lstatSync(path: string): { dev: number; ino: number; isSymbolicLink(): boolean } {
+    if (!deno) return nodeFsSync().lstatSync(path);
+    const stat = deno.lstatSync(path);
+    return { dev: stat.dev, ino: stat.ino ?? 0, isSymbolicLink: () => stat.isSymlink };
+  },
+  openSync: (path: string, flags: number): number => nodeFsSync().openSync(path, flags),
+  fstatSync: (fd: number): NodeFsSync.Stats => nodeFsSync().fstatSync(fd),
+  readSync: (
+    fd: number,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number | null,
+  ): number => nodeFsSync().readSync(fd, buffer, offset, length, position),
+  closeSync: (fd: number): void => nodeFsSync().closeSync(fd),
 };
 
 /** The `code` of a file-system error (`"ENOENT"`), or `undefined`. */

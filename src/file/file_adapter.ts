@@ -6,25 +6,16 @@
 
 import { dirname, join, resolve } from "../_path.ts";
 import { findHomeDir, isHomeRelative, readEnv, underHome } from "../_env.ts";
-import { formatJson } from "../codec.ts";
 import {
   ConfigError,
-  ConflictError,
   ConnectionError,
   CorruptRecordError,
   NotConnectedError,
   StorageError,
 } from "../errors.ts";
-import { assertId, idToFileStem } from "../ids.ts";
-import { checkRecord, decodeRecord, type RecordTypes } from "../records.ts";
-import {
-  checkHistoryQuery,
-  checkListQuery,
-  compareCodePoints,
-  compareHistoryKeys,
-  selectHistory,
-  selectPage,
-} from "../query.ts";
+import { assertId, checkCurrentId, idToFileStem } from "../ids.ts";
+import { checkOutputLines, checkRecord, historyConflict, type RecordTypes } from "../records.ts";
+import { checkHistoryQuery, checkListQuery, checkOutputQuery, type ListPlan } from "../query.ts";
 import type {
   Execution,
   ExecutionQuery,
@@ -43,10 +34,21 @@ import {
   tempName,
   writeAtomic,
 } from "./_atomic.ts";
+import { metadataPath, readCurrentId, writeCurrentId } from "./_current.ts";
 import { checkDataDir, checkRecordDir } from "./_data_dir.ts";
 import { syncDirShared } from "./_dir_sync.ts";
 import { errorCode, fs, loadProcessFacts } from "./_fs.ts";
+import {
+  createEntry,
+  historyFileName,
+  type HistoryListing,
+  readHistory,
+} from "./_history_files.ts";
 import { describeIoError, ioAdvice, ioError } from "./_io_error.ts";
+import { ListingCache } from "./_listing_cache.ts";
+import { executionFilter, readList, type RecordListing } from "./_list_files.ts";
+import { OUTPUT_DIR, OutputLogs } from "./_output.ts";
+import { corrupt, readRecord, recordText, removeFile } from "./_record_file.ts";
 
 /**
  * Options for {@linkcode FileStorageAdapter}.
@@ -77,13 +79,14 @@ const DIRS = { program: "programs", execution: "executions", history: "history" 
  * others): those of `DIRS`, which it creates, and `outputs/`, once it exists.
  */
 const RECORD_DIRS = [...new Set([...Object.values(DIRS), "outputs"])];
-/** Reads at most this many files at once while listing. */
-const READ_BATCH = 64;
 
 /**
  * Stores each record as a human-readable JSON file:
  * `programs/{id}.json`, `executions/{id}.json` and
- * `history/{executionId}/{timestamp}-{step}.json`. Every write is atomic and durable.
+ * `history/{executionId}/{timestamp}-{step}.json`, each execution's output in
+ * `outputs/{executionId}.out` and the current execution in `metadata.json`. Every write is
+ * atomic and durable. Queries are answered from file names: only the records they select
+ * are read.
  *
  * Under Deno it needs `--allow-read` and `--allow-write` for the data directory.
  *
@@ -118,6 +121,10 @@ export class FileStorageAdapter implements StorageAdapter {
   readonly #durableDirs = new Set<string>();
   /** The checks of `#durableDirs` under way, shared by concurrent first writers. */
   readonly #ensuring = new Map<string, Promise<void>>();
+  readonly #outputs: OutputLogs;
+  /** Planned listings of unchanged directories, for paging (see `_listing_cache.ts`). */
+  readonly #historyListings = new ListingCache<HistoryListing>(4);
+  readonly #recordListings = new ListingCache<RecordListing>(2);
 
   /**
    * Creates an unconnected adapter. Nothing is touched until `connect()`.
@@ -162,6 +169,7 @@ export class FileStorageAdapter implements StorageAdapter {
     }
     this.dataDir = resolve(dir);
     this.#fsync = options.fsync ?? true;
+    this.#outputs = new OutputLogs(join(this.dataDir, OUTPUT_DIR), this.#fsync);
   }
 
   /**
@@ -336,10 +344,12 @@ export class FileStorageAdapter implements StorageAdapter {
 
   /**
    * Writes `history/{executionId}/{timestamp}-{step}.json`, never replacing an entry.
+   * Saving an entry deep-equal to the stored one with the same key does nothing, so a retry
+   * after a lost reply is safe.
    *
    * @param history The entry.
-   * @throws {ConflictError} When an entry with the same `(executionId, step, timestamp)`
-   * exists; it is left untouched.
+   * @throws {ConflictError} When a different entry with the same
+   * `(executionId, step, timestamp)` exists; it is left untouched.
    * @throws {ValidationError} For an invalid entry; nothing is written.
    * @throws {NotConnectedError} When not connected.
    * @throws {StorageError} With code `"IO"` when the file system fails.
@@ -347,39 +357,33 @@ export class FileStorageAdapter implements StorageAdapter {
   async saveHistory(history: History): Promise<void> {
     this.#assertConnected("save history");
     const { json, executionId, step, time } = checkRecord("history", history);
-    const text = formatJson(json);
-    const timestamp = new Date(time);
     const what = `history of execution "${executionId}" at step ${step}`;
+    const text = recordText(json, `Cannot save ${what}`);
     const root = join(this.dataDir, DIRS.history);
     const dir = join(root, idToFileStem(executionId));
-    const name = historyFileName(step, timestamp);
-    await this.#io(`Cannot save ${what}`, join(dir, name), async () => {
+    const name = historyFileName(step, time);
+    const path = join(dir, name);
+    await this.#io(`Cannot save ${what}`, path, async () => {
       await this.#ensureDir(dir, root);
-      try {
-        await writeAtomic(dir, name, text, {
-          placement: "create",
-          fsync: this.#fsync,
-          onMissingDir: () => this.#ensureDir(dir, root, true),
-        });
-      } catch (error) {
-        if (errorCode(error) !== "EEXIST") throw error;
-        throw new ConflictError(
-          `Cannot save ${what}: an entry with timestamp ${timestamp.toISOString()} ` +
-            `already exists in "${join(dir, name)}"; history is append-only, so use a new ` +
-            "timestamp or step",
-          { cause: error },
-        );
-      }
+      const stored = await createEntry(dir, name, text, {
+        fsync: this.#fsync,
+        what,
+        onMissingDir: () => this.#ensureDir(dir, root, true),
+      });
+      if (stored === "different") throw historyConflict(executionId, step, time);
     });
   }
 
   /**
-   * Reads the files under `history/{executionId}/`.
+   * Reads an execution's history from `history/{executionId}/`: the query is answered from
+   * the file names, and only the entries it selects are opened.
    *
    * @param executionId The execution's id.
-   * @returns The entries, ascending by step, then by timestamp; `[]` if there are none.
+   * @param query The step range, cursor, limit and order.
+   * @returns The entries, ascending by step, then by timestamp (descending with
+   * `reverse`); `[]` if there are none.
    * @throws {CorruptRecordError} When an entry cannot be read; the error names the file.
-   * @throws {ValidationError} For an invalid id.
+   * @throws {ValidationError} For an invalid id or query.
    * @throws {NotConnectedError} When not connected.
    */
   async getHistory(executionId: string, query?: HistoryQuery): Promise<History[]> {
@@ -387,55 +391,47 @@ export class FileStorageAdapter implements StorageAdapter {
     assertId(executionId, "Cannot get history", "executionId");
     const plan = checkHistoryQuery(query, `Cannot get history of execution "${executionId}"`);
     const dir = join(this.dataDir, DIRS.history, idToFileStem(executionId));
-    const entries = await this.#readAll("history", dir, `history of execution "${executionId}"`);
-    for (const { record, path, name } of entries) {
-      const expected = historyFileName(record.step, record.timestamp);
-      if (record.executionId !== executionId || name !== expected) {
-        throw new CorruptRecordError(
-          `Cannot read history of execution "${executionId}": file "${path}" holds the entry ` +
-            `of execution "${record.executionId}" at step ${record.step}, which belongs in ` +
-            `"${expected}" under its own execution; move it there or delete it`,
-          { path },
-        );
-      }
-    }
-    const sorted = entries.map((entry) => entry.record).sort((a, b) =>
-      compareHistoryKeys(a.step, a.timestamp.getTime(), b.step, b.timestamp.getTime())
+    return await this.#io(
+      `Cannot read history of execution "${executionId}"`,
+      dir,
+      () => readHistory(this.#historyListings, dir, executionId, plan),
     );
-    return selectHistory(sorted, plan, (e) => ({ step: e.step, time: e.timestamp.getTime() }));
   }
 
   /**
-   * Reads every file under `programs/`.
+   * Lists `programs/`, ascending by id in code point order. Only the page's files are
+   * opened: ids are read from the file names.
    *
-   * @returns The programs, ascending by id.
-   * @throws {CorruptRecordError} When a file cannot be read; the error names it.
+   * @param query The cursor and limit.
+   * @returns The programs.
+   * @throws {CorruptRecordError} When a file of the page cannot be read, or a record file's
+   * name is no id's; the error names it.
+   * @throws {ValidationError} For an invalid query.
    * @throws {NotConnectedError} When not connected.
    */
   async listPrograms(query?: ListQuery): Promise<Program[]> {
     this.#assertConnected("list programs");
     const plan = checkListQuery(query, "Cannot list programs", false);
-    return selectPage(await this.#list("program"), plan, (p) => p.id);
+    return await this.#list("program", plan);
   }
 
   /**
-   * Reads every file under `executions/`, keeping those of one program if asked.
+   * Lists `executions/`, ascending by id in code point order, keeping those of one
+   * program and one state if asked. Without a filter only the page's files are opened;
+   * with one, files are opened in id order until the page is full (every file, when fewer
+   * match than the limit).
    *
-   * @param filter Narrows the list to one program's executions.
-   * @returns The executions, ascending by id.
-   * @throws {CorruptRecordError} When a file cannot be read; the error names it.
-   * @throws {ValidationError} For an invalid `filter.programId`.
+   * @param query The program and state to keep, the cursor and the limit.
+   * @returns The executions.
+   * @throws {CorruptRecordError} When a file it reads cannot be read, or a record file's
+   * name is no id's; the error names it.
+   * @throws {ValidationError} For an invalid query.
    * @throws {NotConnectedError} When not connected.
    */
   async listExecutions(query?: ExecutionQuery): Promise<Execution[]> {
     this.#assertConnected("list executions");
     const plan = checkListQuery(query, "Cannot list executions", true);
-    const { programId, state } = plan;
-    const all = (await this.#list("execution")).filter((e) =>
-      (programId === undefined || e.programId === programId) &&
-      (state === undefined || e.state === state)
-    );
-    return selectPage(all, plan, (e) => e.id);
+    return await this.#list("execution", plan, executionFilter(plan));
   }
 
   /**
@@ -452,8 +448,9 @@ export class FileStorageAdapter implements StorageAdapter {
   }
 
   /**
-   * Deletes `executions/{id}.json` and the execution's history. The history directory is
-   * first renamed out of sight, so readers see all of it or none.
+   * Deletes `executions/{id}.json`, the execution's history and its output log. The
+   * history directory is first renamed out of sight, so readers see all of it or none. The
+   * current-execution pointer is left as it is.
    *
    * @param id The execution's id.
    * @returns `true` if the execution existed.
@@ -476,6 +473,8 @@ export class FileStorageAdapter implements StorageAdapter {
       if (this.#fsync) await syncDir(root);
       await fs.rm(doomed, { recursive: true, force: true });
     });
+    const context = `Cannot delete the output of execution "${id}"`;
+    await this.#io(context, this.#outputs.path(id), () => this.#outputs.remove(id, context));
     return existed;
   }
 
@@ -484,24 +483,87 @@ export class FileStorageAdapter implements StorageAdapter {
     return this.disconnect();
   }
 
-  /** Not yet built for the file backend. */
-  appendOutput(_executionId: string, _lines: string[]): Promise<void> {
-    return Promise.reject(new StorageError("appendOutput is not built yet"));
+  /**
+   * Appends lines to `outputs/{executionId}.out` as one record: one `O_APPEND` write and
+   * an `fdatasync`, so a call's lines are stored all or none, and concurrent appenders in
+   * any number of processes never interleave. An empty `lines` does nothing.
+   *
+   * @param executionId The execution's id; it need not name a stored execution.
+   * @param lines The lines, in order.
+   * @throws {ValidationError} For an invalid id or lines, or lines over the record limit.
+   * @throws {NotConnectedError} When not connected.
+   * @throws {StorageError} With code `"IO"` when the file system fails; `maybeStored` says
+   * whether the lines may have been stored anyway.
+   */
+  async appendOutput(executionId: string, lines: string[]): Promise<void> {
+    this.#assertConnected("append output");
+    assertId(executionId, "Cannot append output", "executionId");
+    const context = `Cannot append output of execution "${executionId}"`;
+    const copy = checkOutputLines(lines, context);
+    if (copy.length === 0) return;
+    const dir = join(this.dataDir, OUTPUT_DIR);
+    const ensureDir = async (again: boolean) => {
+      if (again) this.#durableDirs.delete(dir);
+      if (!this.#durableDirs.has(dir)) await this.#ensureDir(dir, this.dataDir);
+    };
+    await this.#io(
+      context,
+      this.#outputs.path(executionId),
+      () => this.#outputs.append(executionId, copy, context, ensureDir),
+    );
   }
 
-  /** Not yet built for the file backend. */
-  getOutput(_executionId: string, _query?: OutputQuery): Promise<string[]> {
-    return Promise.reject(new StorageError("getOutput is not built yet"));
+  /**
+   * Reads the lines of `outputs/{executionId}.out`, stopping once the range is complete.
+   *
+   * @param executionId The execution's id.
+   * @param query The first line's index and the number of lines.
+   * @returns The lines in order; `[]` if there are none.
+   * @throws {CorruptRecordError} When something other than a file is in the log's place.
+   * @throws {ValidationError} For an invalid id or query.
+   * @throws {NotConnectedError} When not connected.
+   */
+  async getOutput(executionId: string, query?: OutputQuery): Promise<string[]> {
+    this.#assertConnected("get output");
+    assertId(executionId, "Cannot get output", "executionId");
+    const context = `Cannot get output of execution "${executionId}"`;
+    const plan = checkOutputQuery(query, context);
+    const path = this.#outputs.path(executionId);
+    return await this.#io(context, path, () => this.#outputs.read(executionId, plan, context));
   }
 
-  /** Not yet built for the file backend. */
-  getCurrentExecutionId(): Promise<string | null> {
-    return Promise.reject(new StorageError("getCurrentExecutionId is not built yet"));
+  /**
+   * Reads the current-execution id from `metadata.json`.
+   *
+   * @returns The id, or `null` when none is set.
+   * @throws {CorruptRecordError} When `metadata.json` cannot be read as the pointer.
+   * @throws {NotConnectedError} When not connected.
+   */
+  async getCurrentExecutionId(): Promise<string | null> {
+    this.#assertConnected("get the current execution");
+    return await this.#io(
+      "Cannot read the current execution",
+      metadataPath(this.dataDir),
+      () => readCurrentId(this.dataDir),
+    );
   }
 
-  /** Not yet built for the file backend. */
-  setCurrentExecutionId(_id: string | null): Promise<void> {
-    return Promise.reject(new StorageError("setCurrentExecutionId is not built yet"));
+  /**
+   * Writes the current-execution id to `metadata.json` atomically; `null` clears it.
+   *
+   * @param id The id, which need not name a stored execution, or `null`.
+   * @throws {ValidationError} For an id that is neither valid nor `null`.
+   * @throws {NotConnectedError} When not connected.
+   * @throws {StorageError} With code `"IO"` when the file system fails.
+   */
+  async setCurrentExecutionId(id: string | null): Promise<void> {
+    this.#assertConnected("set the current execution");
+    const checked = checkCurrentId(id);
+    await this.#io(
+      "Cannot set the current execution",
+      metadataPath(this.dataDir),
+      () => writeCurrentId(this.dataDir, checked, this.#fsync),
+    );
   }
 
   /**
@@ -549,7 +611,7 @@ export class FileStorageAdapter implements StorageAdapter {
   async #save(kind: Kind, record: Program | Execution): Promise<void> {
     this.#assertConnected(`save ${kind}`);
     const { json, id } = checkRecord(kind, record);
-    const text = formatJson(json);
+    const text = recordText(json, `Cannot save ${kind} "${id}"`);
     const dir = join(this.dataDir, DIRS[kind]);
     const name = `${idToFileStem(id)}.json`;
     await this.#io(`Cannot save ${kind} "${id}"`, join(dir, name), async () => {
@@ -561,96 +623,31 @@ export class FileStorageAdapter implements StorageAdapter {
     this.#assertConnected(`get ${kind}`);
     assertId(id, `Cannot get ${kind}`);
     const path = join(this.dataDir, DIRS[kind], `${idToFileStem(id)}.json`);
-    const record = await this.#read(kind, path, `${kind} "${id}"`);
+    const what = `${kind} "${id}"`;
+    const record = await this.#io(`Cannot read ${what}`, path, () => readRecord(kind, path, what));
     if (record !== null && record.id !== id) {
-      throw new CorruptRecordError(
-        `Cannot read ${kind} "${id}": file "${path}" holds ${kind} ${JSON.stringify(record.id)}; ` +
-          "move it to its own file or delete it",
-        { path },
+      throw corrupt(
+        `Cannot read ${what}`,
+        path,
+        `holds the ${kind} of another id`,
+        "move it to the file of its own id, or",
       );
     }
     return record;
   }
 
-  async #list<K extends Kind>(kind: K): Promise<RecordTypes[K][]> {
+  /** Reads a page of `programs/` or `executions/`. */
+  async #list<K extends Kind>(
+    kind: K,
+    plan: ListPlan,
+    keep?: (record: RecordTypes[K]) => boolean,
+  ): Promise<RecordTypes[K][]> {
     const dir = join(this.dataDir, DIRS[kind]);
-    const entries = await this.#readAll(kind, dir, `${kind}s`);
-    for (const { record, path, name } of entries) {
-      if (name !== `${idToFileStem(record.id)}.json`) {
-        throw new CorruptRecordError(
-          `Cannot list ${kind}s: file "${path}" holds ${kind} ${JSON.stringify(record.id)}, ` +
-            "which belongs in another file; move it there or delete it",
-          { path },
-        );
-      }
-    }
-    return entries.map((entry) => entry.record).sort((a, b) => compareCodePoints(a.id, b.id));
-  }
-
-  /** Reads every record file in `dir`, skipping temp files and files deleted meanwhile. */
-  async #readAll<K extends keyof RecordTypes>(
-    kind: K,
-    dir: string,
-    what: string,
-  ): Promise<{ record: RecordTypes[K]; path: string; name: string }[]> {
-    let names: string[];
-    try {
-      names = await fs.readDirNames(dir);
-    } catch (error) {
-      if (errorCode(error) === "ENOENT") return [];
-      if (errorCode(error) === "ENOTDIR") {
-        throw new CorruptRecordError(
-          `Cannot read ${what}: "${dir}" is a file, not a directory; move it away or delete it`,
-          { path: dir, cause: error },
-        );
-      }
-      throw ioError(`Cannot read ${what}`, dir, error);
-    }
-    names = names.filter((name) => name.endsWith(".json") && !name.startsWith("."));
-    const entries: { record: RecordTypes[K]; path: string; name: string }[] = [];
-    for (let i = 0; i < names.length; i += READ_BATCH) {
-      const batch = names.slice(i, i + READ_BATCH).map(async (name) => {
-        const path = join(dir, name);
-        const record = await this.#read(kind, path, what);
-        if (record !== null) entries.push({ record, path, name });
-      });
-      await Promise.all(batch);
-    }
-    return entries;
-  }
-
-  /** Reads and checks one record file; `null` if it does not exist. */
-  async #read<K extends keyof RecordTypes>(
-    kind: K,
-    path: string,
-    what: string,
-  ): Promise<RecordTypes[K] | null> {
-    let text: string;
-    try {
-      text = await fs.readText(path);
-    } catch (error) {
-      if (errorCode(error) === "ENOENT") return null;
-      if (errorCode(error) === "EISDIR") {
-        throw new CorruptRecordError(
-          `Cannot read ${what}: "${path}" is a directory, not a record file; move it away ` +
-            "or delete it",
-          { path, cause: error },
-        );
-      }
-      throw ioError(`Cannot read ${what}`, path, error);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw new CorruptRecordError(
-        `Cannot read ${what}: file "${path}" is not valid JSON ` +
-          `(${text.length === 0 ? "it is empty" : (error as Error).message}); ` +
-          "restore it from a backup or delete it",
-        { path, cause: error },
-      );
-    }
-    return decodeRecord(kind, json, what, path);
+    return await this.#io(
+      `Cannot list ${kind}s`,
+      dir,
+      () => readList(kind, this.#recordListings, dir, plan, keep),
+    );
   }
 
   async #delete(kind: Kind, id: string): Promise<boolean> {
@@ -659,14 +656,9 @@ export class FileStorageAdapter implements StorageAdapter {
     const dir = join(this.dataDir, DIRS[kind]);
     const path = join(dir, `${idToFileStem(id)}.json`);
     return await this.#io(`Cannot delete ${kind} "${id}"`, path, async () => {
-      try {
-        await fs.unlink(path);
-      } catch (error) {
-        if (errorCode(error) === "ENOENT") return false;
-        throw error;
-      }
-      if (this.#fsync) await syncDir(dir);
-      return true;
+      const existed = await removeFile(path, `Cannot delete ${kind} "${id}"`);
+      if (existed && this.#fsync) await syncDir(dir);
+      return existed;
     });
   }
 
@@ -691,8 +683,4 @@ export class FileStorageAdapter implements StorageAdapter {
       );
     }
   }
-}
-
-function historyFileName(step: number, timestamp: Date): string {
-  return `${timestamp.getTime()}-${step}.json`;
 }

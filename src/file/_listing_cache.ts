@@ -1,0 +1,124 @@
+// Directory listings, planned once and reused while the directory is unchanged.
+//
+// Paging through a long history (`streamHistory`) or a long list asks for the same
+// listing again and again, and listing 100,000 names costs 0.1–0.6 s. A planned listing is
+// reused while the directory's device, inode and modification time are unchanged. Adding,
+// removing or renaming an entry sets the modification time to the current time, but only
+// to the file system's clock tick (a few milliseconds on Linux, 2 s on FAT), so two changes
+// within one tick may leave it equal. A listing is therefore kept only when the directory
+// had not changed for `MARGIN_MS` before the listing started: a later change is then at
+// least a tick later and always shows as a new time. Directories being written to right now
+// are listed afresh on each call.
+
+import { join } from "node:path";
+import { errorCode, fs } from "./_fs.ts";
+import { corrupt } from "./_record_file.ts";
+
+/** Longer than any file system's timestamp granularity. */
+const MARGIN_MS = 3000;
+
+interface Entry<T> {
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+  value: T;
+}
+
+/** What a listing found at a path that must be a directory. */
+export type Listed<T> =
+  | { kind: "missing" }
+  | { kind: "directory"; value: T }
+  | { kind: "symlink" | "other" };
+
+/** Keeps the planned listings of a few directories (least recently used are dropped). */
+export class ListingCache<T> {
+  readonly #entries = new Map<string, Entry<T>>();
+  readonly #max: number;
+
+  /** @param max How many directories to keep. */
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /**
+   * Lists `dir` (never following a symbolic link) and plans the listing with `plan`, or
+   * returns the plan kept from an earlier call when the directory is unchanged.
+   */
+  async list(dir: string, plan: (names: string[]) => Promise<T>): Promise<Listed<T>> {
+    const started = Date.now();
+    let stat;
+    try {
+      stat = await fs.lstat(dir);
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") throw error;
+      this.#entries.delete(dir);
+      return { kind: "missing" };
+    }
+    if (!stat.isDirectory()) {
+      this.#entries.delete(dir);
+      return { kind: stat.isSymbolicLink() ? "symlink" : "other" };
+    }
+    const kept = this.#entries.get(dir);
+    if (
+      kept !== undefined && kept.dev === stat.dev && kept.ino === stat.ino &&
+      kept.mtimeMs === stat.mtimeMs
+    ) {
+      // Most recently used last.
+      this.#entries.delete(dir);
+      this.#entries.set(dir, kept);
+      return { kind: "directory", value: kept.value };
+    }
+    this.#entries.delete(dir);
+    let names: string[];
+    try {
+      names = await fs.readDirNames(dir);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return { kind: "missing" };
+      throw error;
+    }
+    const value = await plan(names);
+    if (started - stat.mtimeMs > MARGIN_MS) {
+      this.#entries.set(dir, { dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, value });
+      if (this.#entries.size > this.#max) {
+        this.#entries.delete(this.#entries.keys().next().value!);
+      }
+    }
+    return { kind: "directory", value };
+  }
+
+  /** Forgets every listing. */
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
+/**
+ * Lists a directory of record files through `cache`: `undefined` when it does not exist.
+ *
+ * @param what What the directory holds, for messages: `programs`.
+ * @throws {CorruptRecordError} When it is not a directory, or holds a `.json` file whose
+ * name no record has.
+ */
+export async function listRecordDir<T extends { stray?: string }>(
+  cache: ListingCache<T>,
+  dir: string,
+  what: string,
+  plan: (names: string[]) => Promise<T>,
+): Promise<T | undefined> {
+  const listed = await cache.list(dir, plan);
+  if (listed.kind === "missing") return undefined;
+  if (listed.kind !== "directory") {
+    const type = listed.kind === "symlink" ? "a symbolic link, which is never followed" : "a file";
+    throw corrupt(`Cannot read ${what}`, dir, `is ${type}, not a directory`, "move it away or");
+  }
+  const { stray } = listed.value;
+  if (stray !== undefined) {
+    throw corrupt(
+      `Cannot read ${what}`,
+      join(dir, stray),
+      "is named like a record file, but no record has that name",
+      "rename it to end in something other than .json, or",
+    );
+  }
+  return listed.value;
+}
