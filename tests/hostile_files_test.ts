@@ -14,7 +14,7 @@ import { closeSync, constants, openSync } from "node:fs";
 import { join } from "node:path";
 import {
   CorruptRecordError,
-  FileStorageAdapter,
+  type FileStorageAdapter,
   type StorageError,
   ValidationError,
 } from "../mod.ts";
