@@ -15,7 +15,7 @@ import { join } from "node:path";
 import {
   CorruptRecordError,
   type FileStorageAdapter,
-  type StorageError,
+  StorageError,
   ValidationError,
 } from "../mod.ts";
 import { MAX_RECORD_BYTES } from "../src/file/_record_file.ts";
