@@ -6,7 +6,7 @@ import type { Collection, Document, MongoClient, ObjectId } from "mongodb";
 import type { DocumentServer } from "../document.ts";
 import { ConnectionError } from "../errors.ts";
 import { bounded } from "./_call.ts";
-import { errorCode, errorName, isDuplicateKey, isNotCapable } from "./_errors.ts";
+import { errorCode, errorName, isNotCapable } from "./_errors.ts";
 import type { Settings } from "./_options.ts";
 
 /** The collections, by what they hold. */
@@ -135,10 +135,9 @@ async function createIndexes(settings: Settings, session: Session): Promise<void
         () => sessionCollection(session, collection).createIndex(key, unique ? { unique } : {}),
       );
     } catch (error) {
-      if (!isDuplicateKey(error)) {
-        throw prepareError(settings, `creating the indexes of "${COLLECTIONS[collection]}"`, error);
-      }
-      throw await duplicateError(settings, session, spec, error);
+      // MongoDB says E11000; FerretDB passes on SQLite's "UNIQUE constraint failed".
+      throw (unique ? await duplicateError(settings, session, spec, error) : undefined) ??
+        prepareError(settings, `creating the indexes of "${COLLECTIONS[collection]}"`, error);
     }
   }
 }
@@ -161,13 +160,16 @@ function sessionCollection(
   }
 }
 
-/** The error for a unique index that old data keeps from being built, naming a duplicate. */
+/**
+ * The error for a unique index that old data keeps from being built, naming a duplicate;
+ * `undefined` when there is none.
+ */
 async function duplicateError(
   settings: Settings,
   session: Session,
   spec: IndexSpec,
   error: unknown,
-): Promise<ConnectionError> {
+): Promise<ConnectionError | undefined> {
   const name = `${settings.dbName}.${COLLECTIONS[spec.collection]}`;
   const fields = Object.keys(spec.key);
   const group = Object.fromEntries(fields.map((field) => [field, `$${field}`]));
@@ -180,9 +182,7 @@ async function duplicateError(
         { $limit: 1 },
       ]).toArray(),
   ).catch(() => []);
-  if (found.length === 0) {
-    return prepareError(settings, `creating the unique index of "${name}"`, error);
-  }
+  if (found.length === 0) return undefined;
   const key = describeKey(found[0]._id as Record<string, unknown>);
   return new ConnectionError(
     `Cannot prepare database "${settings.dbName}" at "${settings.display}": collection ` +
