@@ -23,14 +23,23 @@ export interface Call {
 
 /**
  * Runs `work`, giving up after `ms` milliseconds. The driver's promise is left to settle
- * on its own (its socket times out too); nothing waits for it.
+ * on its own (its socket times out too); `pending` holds it until it does, so that
+ * `disconnect()` can wait for it.
  *
  * @throws {Deadline} When the time runs out first.
  */
-export function bounded<T>(ms: number, work: () => Promise<T>): Promise<T> {
+export function bounded<T>(
+  ms: number,
+  work: () => Promise<T>,
+  pending?: Set<Promise<unknown>>,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const running = work();
-  running.catch(() => {});
+  const settled = running.then(() => {}, () => {});
+  if (pending !== undefined) {
+    pending.add(settled);
+    settled.then(() => pending.delete(settled));
+  }
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Deadline(ms)), ms);
   });
@@ -62,8 +71,8 @@ export async function readCursor<T>(
   } finally {
     if (!cursor.closed) {
       // After a failure the server may not answer: do not wait for the goodbye.
-      const closing = cursor.close().catch(() => {});
-      if (!failed) await call.step(() => closing).catch(() => {});
+      const closing = call.step(() => cursor.close()).catch(() => {});
+      if (!failed) await closing;
     }
   }
 }

@@ -35,6 +35,8 @@ export interface Session {
   bson: typeof Driver.BSON;
   /** Which server this is: FerretDB holds less than MongoDB. */
   server: DocumentServer;
+  /** Driver calls still running, including those a deadline gave up on. */
+  pending: Set<Promise<unknown>>;
 }
 
 /** An index the contract asks for, with the key that names a duplicate. */
@@ -74,13 +76,14 @@ export async function openSession(settings: Settings): Promise<Session> {
       { cause: settings.redact.error(error) },
     );
   }
+  const pending = new Set<Promise<unknown>>();
   try {
     const bound = Math.max(settings.timeoutMS, settings.selectionTimeoutMS ?? 0);
-    await bounded(bound, () => client.connect()).catch((error) => {
+    await bounded(bound, () => client.connect(), pending).catch((error) => {
       throw connectError(settings, error);
     });
     const db = client.db(settings.dbName);
-    const info = await bounded(settings.timeoutMS, () => db.command({ buildInfo: 1 }))
+    const info = await bounded(settings.timeoutMS, () => db.command({ buildInfo: 1 }), pending)
       .catch((error) => {
         throw prepareError(settings, "asking the server which version it is", error);
       });
@@ -93,22 +96,28 @@ export async function openSession(settings: Settings): Promise<Session> {
       metadata: db.collection(COLLECTIONS.metadata),
       bson: driver.BSON,
       server: typeof info.ferretdbVersion === "string" ? "ferretdb" : "mongodb",
+      pending,
     };
     await createIndexes(settings, session);
     return session;
   } catch (error) {
-    await closeSession(settings, client);
+    await closeSession(settings, { client, pending });
     throw error;
   }
 }
 
 /**
- * Closes the client, waiting at most `timeoutMS`: against a server that stopped
- * answering, the driver's goodbye would wait for its socket to time out.
+ * Closes the client, then waits for the driver calls a deadline gave up on (the driver
+ * may retry them after a backoff), each wait at most `timeoutMS`: against a server that
+ * stopped answering, the driver's goodbye would wait for its socket to time out.
  */
-export async function closeSession(settings: Settings, client: MongoClient): Promise<void> {
+export async function closeSession(
+  settings: Settings,
+  session: Pick<Session, "client" | "pending">,
+): Promise<void> {
   // The client is unusable either way; a failure to close cleanly is nothing to act on.
-  await bounded(settings.timeoutMS, () => client.close()).catch(() => {});
+  await bounded(settings.timeoutMS, () => session.client.close()).catch(() => {});
+  await bounded(settings.timeoutMS, () => Promise.all(session.pending)).catch(() => {});
 }
 
 async function loadDriver(settings: Settings): Promise<typeof Driver> {
@@ -133,6 +142,7 @@ async function createIndexes(settings: Settings, session: Session): Promise<void
       await bounded(
         settings.timeoutMS,
         () => sessionCollection(session, collection).createIndex(key, unique ? { unique } : {}),
+        session.pending,
       );
     } catch (error) {
       // MongoDB says E11000; FerretDB passes on SQLite's "UNIQUE constraint failed".
@@ -181,6 +191,7 @@ async function duplicateError(
         { $match: { count: { $gt: 1 } } },
         { $limit: 1 },
       ]).toArray(),
+    session.pending,
   ).catch(() => []);
   if (found.length === 0) return undefined;
   const key = describeKey(found[0]._id as Record<string, unknown>);

@@ -155,7 +155,7 @@ export class MongoDBAdapter implements StorageAdapter {
       const session = this.#session;
       this.#session = undefined;
       this.#outputEnds = new OutputEnds();
-      if (session !== undefined) await closeSession(this.#settings, session.client);
+      if (session !== undefined) await closeSession(this.#settings, session);
     });
   }
 
@@ -536,7 +536,7 @@ export class MongoDBAdapter implements StorageAdapter {
     const call: Call = {
       session,
       timeoutMS,
-      step: (exchange) => bounded(timeoutMS, exchange),
+      step: (exchange) => bounded(timeoutMS, exchange, session.pending),
     };
     try {
       return await work(call);
