@@ -110,10 +110,8 @@ export function historyDocumentId(executionId: string, step: number, time: numbe
  * document the MongoDB backend stores, `_id` first.
  *
  * @example
- * ```ts
- * import { toDocument } from "./document.ts";
- * import { checkRecord } from "./records.ts";
- *
+ * ```ts ignore
+ * // checkRecord comes from src/records.ts.
  * const { json } = checkRecord("execution", {
  *   id: "e1", programId: "p1", state: "running", pc: NaN, stack: [[1, 2]],
  *   variables: { "$x": 1 }, created: new Date(0),
@@ -148,9 +146,7 @@ export function toDocument(
  * Turns one encoded value into its native form, tagging what the server cannot hold.
  *
  * @example
- * ```ts
- * import { toDocumentValue } from "./document.ts";
- *
+ * ```ts ignore
  * toDocumentValue("\ud83d"); // { __cvm_ejson: '"\\ud83d"' }
  * toDocumentValue({ $date: "1970-01-01T00:00:00.000Z" }); // new Date(0)
  * ```
@@ -238,10 +234,8 @@ function tag(json: JsonValue): { [TAG]: string } {
  * wrote (`{ id, doc: "<JSON text>" }`, history `{ executionId, step, timestamp, doc }`).
  *
  * @example
- * ```ts
- * import { fromDocument } from "./document.ts";
- * import { decodeRecord } from "./records.ts";
- *
+ * ```ts ignore
+ * // decodeRecord comes from src/records.ts.
  * const json = fromDocument("program", {
  *   _id: "p1", id: "p1", name: "P", source: "", bytecode: [], created: new Date(0),
  * });
@@ -275,9 +269,7 @@ export function fromDocument(kind: RecordKind, document: NativeDocument): JsonOb
  * {@linkcode toDocumentValue}.
  *
  * @example
- * ```ts
- * import { fromDocumentValue } from "./document.ts";
- *
+ * ```ts ignore
  * fromDocumentValue({ __cvm_ejson: '"\\ud83d"' }); // "\ud83d"
  * fromDocumentValue(new Date(0)); // { $date: "1970-01-01T00:00:00.000Z" }
  * ```
