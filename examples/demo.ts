@@ -2,9 +2,11 @@
  * A tiny CVM-like virtual machine that persists everything through a `StorageAdapter`.
  *
  * It runs a small program step by step, saving the program, the execution after every
- * step, and one history entry per step; then it reads everything back and prints a
- * summary. Storage comes from `createStorage()`, so `CVM_STORAGE_TYPE`, `CVM_DATA_DIR`
- * and `MONGODB_URI` choose where it goes (default: files under `~/.cvm`).
+ * step, one history entry per step and each printed line (`appendOutput`), and keeps the
+ * current-execution pointer, so that a run stopped half-way (Ctrl-C, a crash) resumes from
+ * its latest history entry the next time. Then it reads everything back and prints a
+ * summary. Storage comes from `createStorage()`, so `CVM_STORAGE_TYPE`, `CVM_DATA_DIR` and
+ * `MONGODB_URI` choose where it goes (default: files under `~/.cvm`).
  *
  * Run it with `deno task demo`.
  *
@@ -36,28 +38,40 @@ class VMManager {
     await this.#storage.saveProgram({ id, name, source, bytecode, created: new Date() });
   }
 
-  async start(programId: string, executionId: string): Promise<Execution> {
+  /** The current execution if it is unfinished, else a new one, made current. */
+  async resumeOrStart(programId: string): Promise<{ execution: Execution; resumed: boolean }> {
+    const currentId = await this.#storage.getCurrentExecutionId();
+    const current = currentId === null ? null : await this.#storage.getExecution(currentId);
+    if (current !== null && current.state !== "completed") {
+      return { execution: current, resumed: true };
+    }
     const execution: Execution = {
-      id: executionId,
+      id: `run-${Date.now()}`,
       programId,
       state: "ready",
       pc: 0,
       stack: [],
       variables: {},
-      output: [],
+      error: null,
       created: new Date(),
     };
     await this.#storage.saveExecution(execution);
-    return execution;
+    await this.#storage.setCurrentExecutionId(execution.id);
+    return { execution, resumed: false };
   }
 
-  /** Runs one instruction, then saves the execution and a history entry. */
+  /** The step to run next: one past the latest history entry, the one to resume from. */
+  async nextStep(execution: Execution): Promise<number> {
+    const [latest] = await this.#storage.getHistory(execution.id, { reverse: true, limit: 1 });
+    return latest === undefined ? 0 : latest.step + 1;
+  }
+
+  /** Runs one instruction, then saves its output, the execution and a history entry. */
   async step(execution: Execution, program: Program, step: number): Promise<Execution> {
     const code = program.bytecode as Instruction[];
     const instruction = code[execution.pc];
     const stack = [...execution.stack] as number[];
     const variables = { ...execution.variables };
-    const output = [...execution.output];
     let state: Execution["state"] = "running";
     switch (instruction.op) {
       case "PUSH":
@@ -76,7 +90,7 @@ class VMManager {
         stack.push(variables[instruction.name] as number);
         break;
       case "PRINT":
-        output.push(String(stack.pop()));
+        await this.#storage.appendOutput(execution.id, [String(stack.pop())]);
         break;
       case "HALT":
         state = "completed";
@@ -88,7 +102,6 @@ class VMManager {
       pc: execution.pc + 1,
       stack,
       variables,
-      output,
       updated: new Date(),
     };
     await this.#storage.saveExecution(next);
@@ -105,58 +118,57 @@ class VMManager {
   }
 }
 
-const storage = createStorage();
+await using storage = createStorage();
 await storage.connect();
-try {
-  const vm = new VMManager(storage);
-  const source = "x = 2 + 3\nprint x * 7";
-  await vm.load("demo-arithmetic", "Arithmetic demo", source, [
-    { op: "PUSH", value: 2 },
-    { op: "PUSH", value: 3 },
-    { op: "ADD" },
-    { op: "STORE", name: "x" },
-    { op: "LOAD", name: "x" },
-    { op: "PUSH", value: 7 },
-    { op: "MUL" },
-    { op: "PRINT" },
-    { op: "HALT" },
-  ]);
+const vm = new VMManager(storage);
+const source = "x = 2 + 3\nprint x * 7";
+await vm.load("demo-arithmetic", "Arithmetic demo", source, [
+  { op: "PUSH", value: 2 },
+  { op: "PUSH", value: 3 },
+  { op: "ADD" },
+  { op: "STORE", name: "x" },
+  { op: "LOAD", name: "x" },
+  { op: "PUSH", value: 7 },
+  { op: "MUL" },
+  { op: "PRINT" },
+  { op: "HALT" },
+]);
 
-  const program = (await storage.getProgram("demo-arithmetic"))!;
-  const executionId = `run-${Date.now()}`;
-  let execution = await vm.start(program.id, executionId);
-  for (let step = 0; execution.state !== "completed"; step++) {
-    execution = await vm.step(execution, program, step);
-  }
+const program = (await storage.getProgram("demo-arithmetic"))!;
+let { execution, resumed } = await vm.resumeOrStart(program.id);
+for (let step = await vm.nextStep(execution); execution.state !== "completed"; step++) {
+  execution = await vm.step(execution, program, step);
+}
 
-  // Read everything back from storage, not from memory.
-  const saved = (await storage.getExecution(executionId))!;
-  const history = await storage.getHistory(executionId);
-  const runs = await storage.listExecutions({ programId: program.id });
+// Read everything back from storage, not from memory.
+const saved = (await storage.getExecution(execution.id))!;
+const history = await storage.getHistory(execution.id);
+const output = await storage.getOutput(execution.id);
+const runs = await storage.listExecutions({ programId: program.id, state: "completed" });
 
+console.log(
+  `Program     ${program.id} ("${program.name}"), ${program.source.split("\n").length} ` +
+    "source lines",
+);
+console.log(
+  `Execution   ${saved.id}: ${saved.state} after ${history.length} steps` +
+    (resumed ? " (resumed after an interrupted run)" : ""),
+);
+console.log(`Output      ${output.join(", ")}`);
+console.log(`Variables   ${JSON.stringify(saved.variables)}`);
+console.log("History");
+for (const entry of history) {
   console.log(
-    `Program     ${program.id} ("${program.name}"), ${
-      program.source.split("\n").length
-    } source lines`,
+    `  step ${entry.step}  pc ${entry.pc}  ${entry.instruction.padEnd(9)} stack ${
+      JSON.stringify(entry.stack)
+    }`,
   );
-  console.log(`Execution   ${saved.id}: ${saved.state} after ${history.length} steps`);
-  console.log(`Output      ${saved.output.join(", ")}`);
-  console.log(`Variables   ${JSON.stringify(saved.variables)}`);
-  console.log("History");
-  for (const entry of history) {
-    console.log(
-      `  step ${entry.step}  pc ${entry.pc}  ${entry.instruction.padEnd(9)} stack ${
-        JSON.stringify(entry.stack)
-      }`,
-    );
-  }
-  console.log(`Runs so far ${runs.length} of "${program.id}"`);
-  if (storage instanceof FileStorageAdapter) {
-    console.log(`Stored in   ${storage.dataDir}`);
-    console.log(`  programs/${program.id}.json`);
-    console.log(`  executions/${saved.id}.json`);
-    console.log(`  history/${saved.id}/ (${history.length} files)`);
-  }
-} finally {
-  await storage.disconnect();
+}
+console.log(`Completed   ${runs.length} run(s) of "${program.id}"`);
+if (storage instanceof FileStorageAdapter) {
+  console.log(`Stored in   ${storage.dataDir}`);
+  console.log(`  programs/${program.id}.json`);
+  console.log(`  executions/${saved.id}.json`);
+  console.log(`  history/${saved.id}/ (${history.length} files)`);
+  console.log(`  outputs/ and metadata.json (the current execution)`);
 }

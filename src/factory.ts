@@ -4,8 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
-import { readEnv, readHomeDir } from "./_env.ts";
+import { readEnv } from "./_runtime.ts";
 import { ConfigError } from "./errors.ts";
 import { FileStorageAdapter } from "./file/file_adapter.ts";
 import { MemoryStorageAdapter } from "./memory/memory_adapter.ts";
@@ -122,7 +121,7 @@ function dataDir(config: StorageConfig, env: (name: string) => string | undefine
     );
   }
   if (dir !== undefined && dir !== "~" && !/^~[/\\]/.test(dir)) return dir;
-  const home = env("HOME") || env("USERPROFILE") || (config.env ? undefined : readHomeDir());
+  const home = env("HOME") || env("USERPROFILE");
   if (home === undefined) {
     const wanted = dir === undefined ? "the default data directory ~/.cvm" : `"${dir}"`;
     throw new ConfigError(
@@ -130,7 +129,8 @@ function dataDir(config: StorageConfig, env: (name: string) => string | undefine
         "set CVM_DATA_DIR, or under Deno grant --allow-env",
     );
   }
-  return dir === undefined ? join(home, ".cvm") : join(home, dir.slice(1));
+  // The adapter resolves the path, normalising its separators for the platform.
+  return dir === undefined ? `${home}/.cvm` : `${home}/${dir.slice(2)}`;
 }
 
 /**

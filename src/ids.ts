@@ -4,7 +4,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./_sha256.ts";
 import { ValidationError } from "./errors.ts";
 
 /** The longest id, in UTF-16 code units. */
@@ -97,7 +97,7 @@ const utf8 = new TextEncoder();
 export function idToFileStem(id: string): string {
   const stem = PLAIN.test(id) && !DEVICE.test(id) ? id : `~${escapeId(id)}`;
   if (stem.length <= MAX_STEM) return stem;
-  const digest = createHash("sha256").update(id, "utf8").digest("hex");
+  const digest = sha256Hex(id);
   let prefix = stem.slice(0, MAX_STEM - digest.length - 1);
   // Do not leave half of a %xx escape.
   const cut = prefix.lastIndexOf("%");

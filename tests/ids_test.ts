@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { FileStorageAdapter, ValidationError } from "../mod.ts";
 import { assertId, idToFileStem, MAX_ID_LENGTH } from "../src/ids.ts";
+import { compareCodePoints } from "../src/query.ts";
 import { allSettled, makeHistory, makeProgram, prng, withTempDir } from "./_utils.ts";
 
 // ---------------------------------------------------------------------------------------
@@ -436,7 +437,7 @@ Deno.test(`FileStorageAdapter round-trips ${ROUND_TRIP_SAMPLE} fuzzed ids (seed 
       );
     }
     const listed = (await storage.listPrograms()).map((program) => program.id);
-    assertEquals(listed, [...sample].sort());
+    assertEquals(listed, [...sample].sort(compareCodePoints));
     // One file per id, each where its stem says, and nothing outside the data directory.
     const files: string[] = [];
     for await (const entry of Deno.readDir(join(dataDir, "programs"))) files.push(entry.name);
