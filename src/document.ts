@@ -24,7 +24,7 @@
  * more field, `__cvm_ejson`, holding the Extended JSON text of an object of them. The
  * two uses agree: an object whose only key is `__cvm_ejson` is the value its text holds.
  *
- * ```js
+ * ```js ignore
  * // variables: { x: 1, "a.b": 2, half: "\ud83d", nan: NaN } on FerretDB:
  * { x: 1, half: { __cvm_ejson: '"\\ud83d"' }, nan: { __cvm_ejson: '{"$numberDouble":"NaN"}' },
  *   __cvm_ejson: '{"a.b":2}' }

@@ -301,3 +301,33 @@ serverTest(
     });
   },
 );
+
+serverTest(
+  "MongoDBAdapter: adapters contesting one history key leave exactly one winner",
+  async (uri) => {
+    await withDatabase(uri, async (adapters) => {
+      for (let round = 0; round < 5; round++) {
+        const timestamp = new Date(round);
+        const outcomes = await Promise.all(
+          adapters.map((storage, writer) =>
+            storage.saveHistory(makeHistory({ step: round, timestamp, pc: writer })).then(
+              () => writer,
+              (error) => error,
+            )
+          ),
+        );
+        const winners = outcomes.filter((outcome) => typeof outcome === "number");
+        assertEquals(winners.length, 1, `round ${round}: ${outcomes}`);
+        for (const outcome of outcomes) {
+          if (typeof outcome !== "number") assertInstanceOf(outcome, ConflictError);
+        }
+        const stored = await adapters[0].getHistory("e1", { fromStep: round, toStep: round });
+        assertEquals(stored, [makeHistory({ step: round, timestamp, pc: winners[0] })]);
+        // The same entry from every adapter at once: all succeed, one is stored.
+        const same = makeHistory({ step: round, timestamp: new Date(1000 + round) });
+        await Promise.all(adapters.map((storage) => storage.saveHistory(same)));
+        assertEquals((await adapters[1].getHistory("e1", { after: stored[0] }))[0], same);
+      }
+    }, 4);
+  },
+);

@@ -22,6 +22,7 @@ import type {
 import { bounded, type Call } from "./_call.ts";
 import { closeSession, openSession, type Session } from "./_connection.ts";
 import { type Failed, mapFailure } from "./_errors.ts";
+import { Lifecycle } from "./_lifecycle.ts";
 import { type MongoDBOptions, readOptions, type Settings } from "./_options.ts";
 import {
   appendLines,
@@ -106,9 +107,7 @@ const SAFE = "and saving it again is safe";
  */
 export class MongoDBAdapter implements StorageAdapter {
   readonly #settings: Settings;
-  #session: Session | undefined;
-  /** The last `connect()` or `disconnect()` still running; later ones wait for it. */
-  #transition: { kind: "connect" | "disconnect"; done: Promise<void> } | undefined;
+  #lifecycle = new Lifecycle<Session>();
   #outputEnds = new OutputEnds();
 
   /**
@@ -133,12 +132,7 @@ export class MongoDBAdapter implements StorageAdapter {
    * the indexes cannot be created (old data with duplicate ids: the message names them).
    */
   connect(): Promise<void> {
-    const pending = this.#transition;
-    if (pending?.kind === "connect") return pending.done;
-    if (pending === undefined && this.#session !== undefined) return Promise.resolve();
-    return this.#enqueue("connect", async () => {
-      if (this.#session === undefined) this.#session = await openSession(this.#settings);
-    });
+    return this.#lifecycle.open(() => openSession(this.#settings));
   }
 
   /**
@@ -148,14 +142,9 @@ export class MongoDBAdapter implements StorageAdapter {
    * `ConnectionError` with `maybeStored: true`).
    */
   disconnect(): Promise<void> {
-    const pending = this.#transition;
-    if (pending?.kind === "disconnect") return pending.done;
-    if (pending === undefined && this.#session === undefined) return Promise.resolve();
-    return this.#enqueue("disconnect", async () => {
-      const session = this.#session;
-      this.#session = undefined;
+    return this.#lifecycle.close((session) => {
       this.#outputEnds = new OutputEnds();
-      if (session !== undefined) await closeSession(this.#settings, session);
+      return closeSession(this.#settings, session);
     });
   }
 
@@ -170,7 +159,7 @@ export class MongoDBAdapter implements StorageAdapter {
    * @returns `true` between `connect()` and `disconnect()`.
    */
   isConnected(): boolean {
-    return this.#session !== undefined;
+    return this.#lifecycle.current !== undefined;
   }
 
   /**
@@ -468,28 +457,15 @@ export class MongoDBAdapter implements StorageAdapter {
     ) => writeCurrent(call, current));
   }
 
-  /** Runs `work` after every earlier `connect()` and `disconnect()` has settled. */
-  #enqueue(kind: "connect" | "disconnect", work: () => Promise<void>): Promise<void> {
-    const previous = this.#transition?.done.catch(() => {}) ?? Promise.resolve();
-    const done = previous.then(work);
-    const transition = { kind, done };
-    this.#transition = transition;
-    const settle = () => {
-      if (this.#transition === transition) this.#transition = undefined;
-    };
-    done.then(settle, settle);
-    return done;
-  }
-
   /** The open session, or `NotConnectedError`. */
   #connected(action: string): Session {
-    if (this.#session === undefined) {
+    if (this.#lifecycle.current === undefined) {
       throw new NotConnectedError(
         `Cannot ${action}: the MongoDBAdapter for "${this.#settings.display}" is not ` +
           "connected; call connect() first",
       );
     }
-    return this.#session;
+    return this.#lifecycle.current;
   }
 
   /** A record's document, checked against the size limit. */
@@ -543,7 +519,7 @@ export class MongoDBAdapter implements StorageAdapter {
     } catch (error) {
       throw mapFailure(error, failed, {
         display: this.#settings.display,
-        connected: this.#session === session,
+        connected: this.#lifecycle.current === session,
         redact: this.#settings.redact,
       });
     }
