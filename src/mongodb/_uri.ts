@@ -7,8 +7,8 @@ export interface ParsedUri {
   display: string;
   /** The database in the URI's path, percent-decoded; `undefined` if there is none. */
   dbName: string | undefined;
-  /** Whether the query sets `serverSelectionTimeoutMS`. */
-  hasSelectionTimeout: boolean;
+  /** The query's options: lowercased names and their (percent-encoded) values. */
+  options: Map<string, string>;
   /** Strings that must never appear in a message: passwords, tokens, the raw URI. */
   secrets: string[];
   /**
@@ -63,13 +63,13 @@ export function parseUri(uri: string): ParsedUri {
   }
 
   const queryStart = tail.indexOf("?");
-  let hasSelectionTimeout = false;
+  const options = new Map<string, string>();
   if (queryStart >= 0) {
     const query = tail.slice(queryStart + 1).split("#")[0];
     for (const pair of query.split("&")) {
       const eq = pair.indexOf("=");
       const name = eq >= 0 ? pair.slice(0, eq) : pair;
-      if (/^serverSelectionTimeoutMS$/i.test(name)) hasSelectionTimeout = true;
+      options.set(name.toLowerCase(), eq >= 0 ? pair.slice(eq + 1) : "");
       if (SECRET_NAME.test(name) && eq >= 0) secrets.push(...variants(pair.slice(eq + 1)));
     }
   }
@@ -82,7 +82,7 @@ export function parseUri(uri: string): ParsedUri {
   return {
     display,
     dbName,
-    hasSelectionTimeout,
+    options,
     secrets: secrets.filter((s) => s !== ""),
     ambiguous,
   };
