@@ -25,6 +25,12 @@ if (noServer === undefined) {
       dbNames.set(adapter, dbName);
       return adapter;
     },
+    reopenAdapter: (adapter) => {
+      const dbName = dbNames.get(adapter)!;
+      const next = new MongoDBAdapter({ uri: uri!, dbName, timeoutMS: 10_000 });
+      dbNames.set(next, dbName);
+      return next;
+    },
     destroyAdapter: async (adapter) => {
       const dbName = dbNames.get(adapter)!;
       dbNames.delete(adapter);

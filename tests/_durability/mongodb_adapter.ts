@@ -8,5 +8,5 @@ import { MongoDBAdapter } from "../../mod.ts";
 export function createAdapter(store: string): MongoDBAdapter {
   const uri = process.env.MONGODB_URI;
   if (!uri) throw new Error("MONGODB_URI is not set: the durability kit cannot reach MongoDB");
-  return new MongoDBAdapter({ uri, dbName: store, serverSelectionTimeoutMS: 10_000 });
+  return new MongoDBAdapter({ uri, dbName: store, timeoutMS: 10_000 });
 }
