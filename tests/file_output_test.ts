@@ -177,10 +177,21 @@ async function countSyncs(fn: () => Promise<void>): Promise<{ files: number; dir
     };
     return handle;
   }) as typeof fs.open;
+  const openDir = fs.openDir;
+  fs.openDir = async (path) => {
+    const dir = await openDir(path);
+    const { sync } = dir;
+    dir.sync = () => {
+      counts.dirs++;
+      return sync.call(dir);
+    };
+    return dir;
+  };
   try {
     await fn();
   } finally {
     fs.open = open;
+    fs.openDir = openDir;
   }
   return counts;
 }

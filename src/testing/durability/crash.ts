@@ -28,6 +28,9 @@ import {
 } from "./_records.ts";
 import { type Child, type Report, sleep, spawnChild } from "./_spawn.ts";
 
+/** How long a store may take to settle after a kill: `SETTLE_TRIES` × `SETTLE_MS`. */
+const SETTLE_TRIES = 20;
+const SETTLE_MS = 100;
 /**
  * Options of {@linkcode testCrashConsistency}.
  *
@@ -379,11 +382,18 @@ async function crashRun(options: CrashOptions, run: Run): Promise<void> {
         );
       }
       const acked = parseReports(child.reports);
-      const seenByWatcher = await readView(watcher);
       const fresh = await run.createAdapter();
       await fresh.connect();
       try {
-        const view = await readView(fresh);
+        let view = await readView(fresh);
+        let seenByWatcher = await readView(watcher);
+        // A server may still apply a write the killed client sent just before it died: give
+        // it a moment to settle. A stale view of a store nothing writes to stays stale.
+        for (let i = 0; i < SETTLE_TRIES && mismatch(seenByWatcher, view) !== undefined; i++) {
+          await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+          view = await readView(fresh);
+          seenByWatcher = await readView(watcher);
+        }
         const differ = mismatch(seenByWatcher, view);
         if (differ !== undefined) {
           model.problem(
