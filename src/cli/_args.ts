@@ -48,6 +48,12 @@ export interface Command {
 /** `--store`/`-s`, which every command but `migrate` takes. */
 export const STORE_OPTION: Record<string, OptionSpec> = {
   store: { type: "string", short: "s" },
+  "timeout-ms": { type: "string" },
+};
+
+/** `--timeout-ms`, for MongoDB stores. */
+export const TIMEOUT_OPTION: Record<string, OptionSpec> = {
+  "timeout-ms": { type: "string" },
 };
 
 /** `--json`, for commands whose output a script may want to read. */
@@ -56,7 +62,11 @@ export const JSON_OPTION: Record<string, OptionSpec> = {
 };
 
 /** How a store is named, for every command's help. */
-export const STORE_HELP = `Stores:
+export const STORE_HELP =
+  `  --timeout-ms N      MongoDB: the bound on each call, in milliseconds (default the
+                      library's, 5000); raise it for large stores on slow servers
+
+Stores:
   DIR, file:DIR          a data directory of the file backend
   mongodb://…            a MongoDB database (also mongodb+srv://…)
   cvm-legacy:DIR         a data directory written by the original CVM (read-only)
@@ -156,4 +166,18 @@ export function integer(parsed: Parsed, name: string, command: string): number |
     throw new UsageError(`--${name} must be an integer, not "${text}"`, command);
   }
   return value;
+}
+
+/**
+ * The `--timeout-ms` option.
+ *
+ * @param parsed The parsed arguments.
+ * @param command The command, for the error.
+ * @returns The milliseconds, or `undefined` for the library's default.
+ * @throws {UsageError} When the value is not a positive integer.
+ */
+export function timeoutArgument(parsed: Parsed, command: string): number | undefined {
+  return parsed.values["timeout-ms"] === undefined
+    ? undefined
+    : positiveInteger(parsed, "timeout-ms", 0, command);
 }

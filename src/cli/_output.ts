@@ -78,14 +78,17 @@ export class Progress {
   #lastTenth = -1;
   #drawn = false;
   #pending: Promise<void> = Promise.resolve();
+  readonly #plain: boolean;
 
   /**
    * @param io Where to write.
    * @param label What is being done, e.g. `Copying`.
+   * @param options `plain: false` shows nothing when standard error is not a terminal.
    */
-  constructor(io: Io, label: string) {
+  constructor(io: Io, label: string, options: { plain?: boolean } = {}) {
     this.#io = io;
     this.#label = label;
+    this.#plain = options.plain ?? true;
   }
 
   /** Sets the total the bar measures against. */
@@ -112,6 +115,7 @@ export class Progress {
       this.#drawn = true;
       return;
     }
+    if (!this.#plain) return;
     const tenth = Math.floor(fraction * 10);
     if (tenth === this.#lastTenth && now - this.#lastDraw < PLAIN_MS) return;
     this.#lastTenth = tenth;

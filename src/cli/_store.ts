@@ -9,7 +9,7 @@ import { readEnv } from "../_env.ts";
 import { StorageError } from "../errors.ts";
 import { createStorage } from "../factory.ts";
 import { FileStorageAdapter } from "../file/file_adapter.ts";
-import { MongoDBAdapter } from "../mongodb/mongodb_adapter.ts";
+import { MongoDBAdapter, type MongoDBOptions } from "../mongodb/mongodb_adapter.ts";
 import { parseUri } from "../mongodb/_uri.ts";
 import type { StorageAdapter } from "../types.ts";
 import { UsageError } from "./_args.ts";
@@ -89,7 +89,7 @@ function fileDir(rest: string, text: string, command: string): string {
  * @param spec The store.
  * @param io For the environment of the default store.
  * @param options `mustExist`: a file store's directory must exist (commands that only
- * read it never create one).
+ * read it never create one); `timeoutMS`: the bound on each call to a MongoDB store.
  * @returns The open store.
  * @throws {StorageError} When the store cannot be opened; a `ConfigError` when the
  * environment names no usable store.
@@ -97,7 +97,7 @@ function fileDir(rest: string, text: string, command: string): string {
 export async function openStore(
   spec: StoreSpec,
   io: Io,
-  options: { mustExist: boolean },
+  options: { mustExist: boolean; timeoutMS?: number },
 ): Promise<OpenStore> {
   const resolved = spec.kind === "default" ? defaultSpec(io) : spec;
   let storage: StorageAdapter;
@@ -115,7 +115,11 @@ export async function openStore(
       name = `cvm-legacy:${(storage as LegacyStore).dataDir}`;
       break;
     case "mongodb":
-      storage = new MongoDBAdapter(resolved.uri);
+      storage = new MongoDBAdapter(
+        options.timeoutMS === undefined
+          ? resolved.uri
+          : { uri: resolved.uri, timeoutMS: options.timeoutMS } as MongoDBOptions,
+      );
       name = parseUri(resolved.uri).display;
       break;
   }

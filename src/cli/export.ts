@@ -8,7 +8,14 @@ import { basename, dirname, join, resolve } from "node:path";
 import { StorageError } from "../errors.ts";
 import type { JsonObject } from "../codec.ts";
 import type { StorageAdapter } from "../types.ts";
-import { type Command, type Parsed, STORE_HELP, STORE_OPTION, UsageError } from "./_args.ts";
+import {
+  type Command,
+  type Parsed,
+  STORE_HELP,
+  STORE_OPTION,
+  timeoutArgument,
+  UsageError,
+} from "./_args.ts";
 import {
   type CollectionName,
   COLLECTIONS,
@@ -178,7 +185,6 @@ Options:
                          default standard output
   -c, --collection NAME  only programs, executions, history, outputs or metadata, bare
   -h, --help             this help
-
 ${STORE_HELP}
 Examples:
   cvm-storage export --store ./data --out store.jsonl
@@ -195,7 +201,10 @@ Examples:
     const out = parsed.values.out as string | undefined;
     if (out === "") throw new UsageError("--out needs a file name", "export");
     const spec = parseStoreSpec(parsed.values.store as string | undefined, "export");
-    await using store = await openStore(spec, io, { mustExist: true });
+    await using store = await openStore(spec, io, {
+      mustExist: true,
+      timeoutMS: timeoutArgument(parsed, "export"),
+    });
     const counts = out === undefined || out === "-"
       ? await exportStore(store.storage, io.stdout, { collection })
       : await writeFileAtomically(

@@ -11,7 +11,14 @@ import type { JsonObject } from "../codec.ts";
 import { ConflictError, CorruptRecordError, StorageError, ValidationError } from "../errors.ts";
 import { decodeRecord, type RecordKind } from "../records.ts";
 import type { StorageAdapter } from "../types.ts";
-import { type Command, JSON_OPTION, type Parsed, STORE_HELP, STORE_OPTION } from "./_args.ts";
+import {
+  type Command,
+  JSON_OPTION,
+  type Parsed,
+  STORE_HELP,
+  STORE_OPTION,
+  timeoutArgument,
+} from "./_args.ts";
 import { appendMissingOutput } from "./_append_missing.ts";
 import {
   type CollectionName,
@@ -225,7 +232,6 @@ Options:
                          outputs or metadata
   --json                 print the report as JSON
   -h, --help             this help
-
 ${STORE_HELP}
 Examples:
   cvm-storage import store.jsonl --store ./copy
@@ -237,7 +243,10 @@ Examples:
     const collection = collectionArgument(parsed.values.collection as string | undefined, "import");
     const spec = parseStoreSpec(parsed.values.store as string | undefined, "import");
     const lines = await readLines(parsed.positionals[0]);
-    await using store = await openStore(spec, io, { mustExist: false });
+    await using store = await openStore(spec, io, {
+      mustExist: false,
+      timeoutMS: timeoutArgument(parsed, "import"),
+    });
     const report = await importLines(store.storage, lines, { collection });
     if (parsed.values.json) {
       await io.stdout(jsonText({ store: store.name, ...report }));

@@ -9,6 +9,7 @@ import {
   positiveInteger,
   STORE_HELP,
   STORE_OPTION,
+  timeoutArgument,
   UsageError,
 } from "./_args.ts";
 import { type StoreSummary, summaryVisitor } from "./_digest.ts";
@@ -153,7 +154,6 @@ Options:
   --newest N          how many newest executions to list (default 10)
   --json              print the report as JSON
   -h, --help          this help
-
 ${STORE_HELP}
 Examples:
   cvm-storage inspect ./data
@@ -164,8 +164,11 @@ Examples:
   async run(parsed: Parsed, io: Io): Promise<number> {
     const store = storeArgument(parsed, "inspect");
     const newest = positiveInteger(parsed, "newest", 10, "inspect");
-    await using open = await openStore(parseStoreSpec(store, "inspect"), io, { mustExist: true });
-    const progress = new Progress(io, "Reading history");
+    await using open = await openStore(parseStoreSpec(store, "inspect"), io, {
+      mustExist: true,
+      timeoutMS: timeoutArgument(parsed, "inspect"),
+    });
+    const progress = new Progress(io, "Reading history", { plain: false });
     const report = await inspectStore(open.storage, {
       newest,
       onExecution: (index, total) => {

@@ -18,6 +18,8 @@ import {
   type Parsed,
   positiveInteger,
   STORE_HELP,
+  TIMEOUT_OPTION,
+  timeoutArgument,
   UsageError,
 } from "./_args.ts";
 import { appendMissingOutput } from "./_append_missing.ts";
@@ -153,7 +155,8 @@ export async function migrateStore(
     await inParallel(batch, writes, save);
     try {
       await readOutput(from, execution.id, async (start, lines) => {
-        report.outputs.appended += await appendMissingOutput(to, execution.id, start, lines);
+        const appended = await appendMissingOutput(to, execution.id, start, lines);
+        report.outputs.appended += appended;
       });
     } catch (error) {
       if (!(error instanceof StorageError && error.code === "CONFLICT")) throw error;
@@ -310,7 +313,6 @@ Options:
   --concurrency N     executions copied at once (default 4)
   --json              print the report as JSON
   -h, --help          this help
-
 ${STORE_HELP}
 Examples:
   cvm-storage migrate --from ~/.cvm --to mongodb://localhost:27017/cvm
@@ -323,6 +325,7 @@ Examples:
     recheck: { type: "boolean" },
     "page-size": { type: "string" },
     concurrency: { type: "string" },
+    ...TIMEOUT_OPTION,
   },
   positionals: [0, 0],
   async run(parsed: Parsed, io: Io): Promise<number> {
@@ -341,8 +344,9 @@ Examples:
     }
     const pageSize = positiveInteger(parsed, "page-size", PAGE_SIZE, "migrate");
     const concurrency = positiveInteger(parsed, "concurrency", 4, "migrate");
-    await using source = await openStore(fromSpec, io, { mustExist: true });
-    await using target = await openStore(toSpec, io, { mustExist: false });
+    const timeoutMS = timeoutArgument(parsed, "migrate");
+    await using source = await openStore(fromSpec, io, { mustExist: true, timeoutMS });
+    await using target = await openStore(toSpec, io, { mustExist: false, timeoutMS });
     if (source.name === target.name) {
       throw new UsageError(`--from and --to name the same store (${source.name})`, "migrate");
     }

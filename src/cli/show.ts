@@ -13,6 +13,7 @@ import {
   positiveInteger,
   STORE_HELP,
   STORE_OPTION,
+  timeoutArgument,
   UsageError,
 } from "./_args.ts";
 import type { Io } from "./_output.ts";
@@ -115,7 +116,6 @@ Options:
   --reverse           history: newest first (--reverse --limit 1: the latest entry)
   --json              output and current: JSON instead of plain text
   -h, --help          this help
-
 ${STORE_HELP}
 Examples:
   cvm-storage show execution run-1 --store ./data
@@ -155,7 +155,10 @@ Examples:
     }
     if (parsed.values.reverse) history.reverse = true;
     const spec = parseStoreSpec(parsed.values.store as string | undefined, "show");
-    await using store = await openStore(spec, io, { mustExist: true });
+    await using store = await openStore(spec, io, {
+      mustExist: true,
+      timeoutMS: timeoutArgument(parsed, "show"),
+    });
     const found = await showItem(store.storage, kind, id ?? "", io.stdout, {
       history,
       json: parsed.values.json === true,

@@ -4,7 +4,14 @@
 
 import { resolve } from "node:path";
 import { ConnectionError } from "../errors.ts";
-import { type Command, JSON_OPTION, type Parsed, STORE_HELP, STORE_OPTION } from "./_args.ts";
+import {
+  type Command,
+  JSON_OPTION,
+  type Parsed,
+  STORE_HELP,
+  STORE_OPTION,
+  timeoutArgument,
+} from "./_args.ts";
 import { type Finding, Findings } from "./_findings.ts";
 import type { LegacyStore } from "./_legacy_store.ts";
 import {
@@ -36,15 +43,16 @@ export interface VerifyReport {
  *
  * @param spec The store (not the default: resolve it first).
  * @param io For opening the store.
- * @param repair Move what is unreadable or misplaced aside; remove stale temp files; create
- * missing MongoDB indexes.
+ * @param options `repair`: move what is unreadable or misplaced aside, remove stale temp
+ * files, create missing MongoDB indexes; `timeoutMS`: the bound on each MongoDB call.
  * @returns The report.
  */
 export async function verifyStore(
   spec: Exclude<StoreSpec, { kind: "default" }>,
   io: Io,
-  repair: boolean,
+  options: { repair?: boolean; timeoutMS?: number } = {},
 ): Promise<VerifyReport> {
+  const { repair = false, timeoutMS } = options;
   const findings = new Findings();
   let store: string;
   let counts: VerifyReport["counts"];
@@ -57,7 +65,7 @@ export async function verifyStore(
     }
     case "mongodb": {
       const missing = await checkIndexes(spec.uri, findings, repair);
-      await using open = await openStore(spec, io, { mustExist: false });
+      await using open = await openStore(spec, io, { mustExist: false, timeoutMS });
       store = open.name;
       counts = await verifyThroughApi(open.storage, findings);
       if (missing.length > 0) {
@@ -77,7 +85,7 @@ export async function verifyStore(
       break;
     }
     case "legacy": {
-      await using open = await openStore(spec, io, { mustExist: true });
+      await using open = await openStore(spec, io, { mustExist: true, timeoutMS });
       store = open.name;
       counts = await verifyThroughApi(open.storage, findings);
       for (const { path, problem, skipped } of (open.storage as LegacyStore).problems) {
@@ -194,7 +202,6 @@ Options:
   --repair            fix what can be fixed without deleting anything
   --json              print the report as JSON
   -h, --help          this help
-
 ${STORE_HELP}
 Examples:
   cvm-storage verify ./data
@@ -205,7 +212,10 @@ Examples:
   async run(parsed: Parsed, io: Io): Promise<number> {
     let spec = parseStoreSpec(storeArgument(parsed, "verify"), "verify");
     if (spec.kind === "default") spec = defaultSpec(io);
-    const report = await verifyStore(spec, io, parsed.values.repair === true);
+    const report = await verifyStore(spec, io, {
+      repair: parsed.values.repair === true,
+      timeoutMS: timeoutArgument(parsed, "verify"),
+    });
     await io.stdout(parsed.values.json ? jsonText(report) : formatVerify(report));
     return report.unresolved === 0 ? 0 : 1;
   },
