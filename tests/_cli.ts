@@ -310,3 +310,60 @@ export function failingAfter(
     },
   });
 }
+
+/**
+ * `MONGODB_URI` with its database replaced by `name`, or `undefined` when it is not set.
+ *
+ * @param name The database.
+ * @returns The URI.
+ */
+export function mongoDatabaseUri(name: string): string | undefined {
+  const uri = Deno.env.get("MONGODB_URI");
+  if (!uri) return undefined;
+  const url = new URL(uri);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
+/** What {@linkcode migrateWithKill} saw. */
+export interface KilledMigration {
+  /** The progress line after which the first run was killed, or `undefined` if it finished first. */
+  killedAt: string | undefined;
+  /** The second, completing run. */
+  result: CliResult;
+}
+
+/**
+ * Runs `cvm-storage migrate`, kills it with SIGKILL once its progress reaches `fraction`,
+ * then runs it again to the end.
+ *
+ * @param args The migrate arguments (`--from`, `--to`, …).
+ * @param fraction How far the first run gets, e.g. 0.4.
+ * @returns Where the first run was killed, and the second run's result.
+ */
+export async function migrateWithKill(args: string[], fraction: number): Promise<KilledMigration> {
+  const child = spawnCli(["migrate", ...args]);
+  const stdout = child.stdout.pipeTo(new WritableStream());
+  let killedAt: string | undefined;
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of child.stderr) {
+    buffer += decoder.decode(chunk, { stream: true });
+    const lines = buffer.split("\n");
+    buffer = lines.pop()!;
+    const line = lines.find((text) => {
+      const match = /^Copying: (\d+)\/(\d+) /.exec(text);
+      return match !== null && Number(match[1]) >= fraction * Number(match[2]) &&
+        Number(match[1]) < Number(match[2]);
+    });
+    if (line !== undefined) {
+      killedAt = line;
+      child.kill("SIGKILL");
+      break;
+    }
+  }
+  await child.stderr.cancel().catch(() => {});
+  await stdout.catch(() => {});
+  await child.status;
+  return { killedAt, result: await runCli(["migrate", ...args]) };
+}

@@ -253,7 +253,11 @@ export class LegacyStore implements StorageAdapter {
         checked = checkRecord(kind, record);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
-        this.#problem(rel, `cannot be converted: ${error.message}`, true);
+        this.#problem(
+          rel,
+          `cannot be converted: ${error.message.replace(/^Cannot save [^:]*: /, "")}`,
+          true,
+        );
         continue;
       }
       const id = checked.id;

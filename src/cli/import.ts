@@ -6,7 +6,6 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import process from "node:process";
-import { createInterface } from "node:readline";
 import type { JsonObject } from "../codec.ts";
 import { ConflictError, CorruptRecordError, StorageError, ValidationError } from "../errors.ts";
 import { decodeRecord, type RecordKind } from "../records.ts";
@@ -205,8 +204,32 @@ export async function readLines(path: string): Promise<AsyncIterable<string>> {
       );
     }
   }
-  const input = path === "-" ? process.stdin : createReadStream(path, { encoding: "utf8" });
-  return createInterface({ input, crlfDelay: Infinity });
+  const input = path === "-" ? process.stdin : createReadStream(path);
+  return splitLines(input);
+}
+
+/** The lines of a byte stream (UTF-8), without their "\n" or "\r\n". */
+async function* splitLines(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let rest = "";
+  const decode = (chunk?: Uint8Array) => {
+    try {
+      return decoder.decode(chunk, { stream: chunk !== undefined });
+    } catch (error) {
+      throw new StorageError(
+        "Cannot import: the file is not valid UTF-8 (an export is); check that it is an export",
+        { cause: error },
+      );
+    }
+  };
+  for await (const chunk of input) {
+    rest += typeof chunk === "string" ? chunk : decode(chunk);
+    const lines = rest.split("\n");
+    rest = lines.pop()!;
+    for (const line of lines) yield line.endsWith("\r") ? line.slice(0, -1) : line;
+  }
+  rest += decode();
+  if (rest !== "") yield rest;
 }
 
 /** `cvm-storage import`. */
