@@ -6,6 +6,7 @@
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { join } from "node:path";
+import { BSON, MongoClient } from "mongodb";
 import { FileStorageAdapter, MongoDBAdapter, type StorageAdapter } from "../mod.ts";
 import {
   assertSameStore,
@@ -139,6 +140,52 @@ Deno.test({
         }
         await mongo.disconnect();
         await first.disconnect();
+      }
+    });
+  },
+});
+
+const importUri = mongoDatabaseUri(`cvm_cli_mongoimport_${Date.now()}`);
+
+Deno.test({
+  name:
+    "cvm-storage export --collection, loaded as mongoimport would, is a store the MongoDB backend reads" +
+    (importUri === undefined && !requireMongo ? " (ignored: MONGODB_URI is not set)" : ""),
+  ignore: !canRun || (importUri === undefined && !requireMongo),
+  async fn() {
+    const uri = importUri;
+    if (uri === undefined) throw new Error("CVM_REQUIRE_MONGODB=1, but MONGODB_URI is not set");
+    await withTempDir(async (dir) => {
+      const source = await fileStore(join(dir, "source"), {
+        ...SMALL,
+        executions: 20,
+        history: 100,
+      });
+      const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+      const mongo = new MongoDBAdapter(uri);
+      try {
+        for (const collection of ["programs", "executions", "history", "outputs", "metadata"]) {
+          const result = await runCli([
+            "export",
+            "-s",
+            join(dir, "source"),
+            "--collection",
+            collection,
+          ]);
+          assertEquals(result.code, 0, result.stderr);
+          // mongoimport reads each line as Extended JSON (relaxed or canonical), as EJSON.parse does.
+          const documents = result.stdout.trimEnd().split("\n").map((line) =>
+            BSON.EJSON.parse(line, { relaxed: true })
+          );
+          await client.db().collection(collection).insertMany(documents);
+        }
+        await mongo.connect();
+        await assertSameStore(source, mongo);
+      } finally {
+        await mongo.disconnect();
+        await client.db().dropDatabase().catch(() => {});
+        await client.close();
+        await source.disconnect();
       }
     });
   },

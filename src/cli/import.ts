@@ -42,8 +42,10 @@ export interface ImportProblem {
 export interface ImportReport {
   /** Documents imported (or found already there) per collection. */
   counts: ExportCounts;
-  /** Lines that were not imported. */
+  /** Lines that were not imported (the first 100 of them). */
   problems: ImportProblem[];
+  /** How many lines were not imported. */
+  skipped: number;
 }
 
 /** Options for {@linkcode importLines}. */
@@ -82,9 +84,10 @@ export async function importLines(
   const limit = options.concurrency ?? 16;
   const pending = new Set<Promise<void>>();
   let failure: unknown;
+  let skipped = 0;
   const problem = (line: number, message: string) => {
+    skipped++;
     if (problems.length < MAX_PROBLEMS) problems.push({ line, message });
-    else problems[MAX_PROBLEMS - 1] = { line, message: `and later lines (${line} is the last)` };
   };
   const settle = async () => {
     await Promise.all(pending);
@@ -95,15 +98,8 @@ export async function importLines(
       await work();
       counts[collection]++;
     } catch (error) {
-      if (
-        error instanceof ValidationError || error instanceof ConflictError ||
-        error instanceof CorruptRecordError ||
-        (error instanceof StorageError && error.code === "CONFLICT")
-      ) {
-        problem(number, error.message);
-      } else {
-        failure ??= error;
-      }
+      if (isLineProblem(error)) problem(number, error.message);
+      else failure ??= error;
     }
   };
 
@@ -122,7 +118,7 @@ export async function importLines(
     if (kind !== undefined) {
       const line = number;
       const work = run(line, collection, async () => {
-        const json = documentRecord(kind, document);
+        const json = fromDocument(collection, () => documentRecord(kind, document));
         const record = decodeRecord(kind, json, `the ${kind} on line ${line}`);
         if (kind === "program") await storage.saveProgram(record as never);
         else if (kind === "execution") await storage.saveExecution(record as never);
@@ -136,23 +132,36 @@ export async function importLines(
     // Output and the current execution are applied in file order, after earlier records.
     await settle();
     await run(number, collection, async () => {
-      try {
-        if (collection === "outputs") {
-          const chunk = readOutputDocument(document);
-          await appendMissingOutput(storage, chunk.executionId, chunk.start, chunk.lines);
-        } else {
-          await storage.setCurrentExecutionId(readMetadataDocument(document));
-        }
-      } catch (error) {
-        if (error instanceof TypeError) {
-          throw new ValidationError(`the ${collection} document ${error.message}`);
-        }
-        throw error;
+      if (collection === "outputs") {
+        const chunk = fromDocument(collection, () => readOutputDocument(document));
+        await appendMissingOutput(storage, chunk.executionId, chunk.start, chunk.lines);
+      } else {
+        const current = fromDocument(collection, () => readMetadataDocument(document));
+        await storage.setCurrentExecutionId(current);
       }
     });
   }
   await settle();
-  return { counts, problems };
+  return { counts, problems, skipped };
+}
+
+/** Reads a document; one this library cannot read is a `ValidationError` for its line. */
+function fromDocument<T>(collection: CollectionName, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof TypeError) {
+      throw new ValidationError(`the ${collection} document ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/** Whether an error is about one line (reported, and the import goes on). */
+function isLineProblem(error: unknown): error is Error {
+  return error instanceof ValidationError || error instanceof ConflictError ||
+    error instanceof CorruptRecordError ||
+    (error instanceof StorageError && error.code === "CONFLICT");
 }
 
 /** The collection and document of a line, or what is wrong with it. */
@@ -276,9 +285,12 @@ Examples:
     } else {
       let text = `Imported ${describeCounts(report.counts)} into ${store.name}\n`;
       for (const { line, message } of report.problems) text += `line ${line}: ${message}\n`;
-      if (report.problems.length > 0) text += `${report.problems.length} lines were not imported\n`;
+      if (report.skipped > report.problems.length) {
+        text += `(only the first ${report.problems.length} are listed)\n`;
+      }
+      if (report.skipped > 0) text += `${report.skipped} lines were not imported\n`;
       await io.stdout(text);
     }
-    return report.problems.length === 0 ? 0 : 1;
+    return report.skipped === 0 ? 0 : 1;
   },
 };
