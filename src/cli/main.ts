@@ -79,8 +79,9 @@ export interface CliOptions {
  * ```ts
  * import { main } from "@cvm/storage/cli";
  *
- * const status = await main(["--help"], { stdout: (text) => console.log(text) });
- * console.log(status); // 0
+ * let help = "";
+ * const status = await main(["--help"], { stdout: (text) => void (help += text) });
+ * console.log(status, help.startsWith("cvm-storage")); // 0 true
  * ```
  */
 export async function main(args: readonly string[], options: CliOptions = {}): Promise<number> {
