@@ -124,7 +124,26 @@ export async function readOutput(
 }
 
 /**
- * Yields the records of a paged list, asking for each page after the last id.
+ * Yields the pages of a paged list, asking for each page after the last id of the one
+ * before, until a page is empty.
+ *
+ * @param list Reads the page after an id (`undefined` for the first).
+ * @returns The pages, in order.
+ */
+export async function* pageBatches<T extends { id: string }>(
+  list: (after: string | undefined) => Promise<T[]>,
+): AsyncGenerator<T[]> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await list(after);
+    if (page.length === 0) return;
+    yield page;
+    after = page[page.length - 1].id;
+  }
+}
+
+/**
+ * Yields the records of a paged list, one by one.
  *
  * @param list Reads the page after an id (`undefined` for the first).
  * @returns The records, in order.
@@ -132,11 +151,5 @@ export async function readOutput(
 export async function* pages<T extends { id: string }>(
   list: (after: string | undefined) => Promise<T[]>,
 ): AsyncGenerator<T> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await list(after);
-    if (page.length === 0) return;
-    yield* page;
-    after = page[page.length - 1].id;
-  }
+  for await (const page of pageBatches(list)) yield* page;
 }

@@ -27,7 +27,7 @@ import { compareSummaries, summarizeStore, type SummaryComparison } from "./_dig
 import { findFileOrphans, type Orphan } from "./_file_layout.ts";
 import { type LegacyProblem, LegacyStore } from "./_legacy_store.ts";
 import { formatBytes, type Io, jsonText, Progress, table } from "./_output.ts";
-import { PAGE_SIZE, pages, readOutput } from "./_scan.ts";
+import { PAGE_SIZE, pageBatches, pages, readOutput } from "./_scan.ts";
 import { openStore, parseStoreSpec } from "./_store.ts";
 
 /** Options for {@linkcode migrateStore}. */
@@ -191,19 +191,6 @@ export async function migrateStore(
   report.proof = compareSummaries(source, target);
   report.equal = report.proof.every((row) => row.equal);
   return report;
-}
-
-/** Yields whole pages of a paged list. */
-async function* pageBatches<T extends { id: string }>(
-  list: (after: string | undefined) => Promise<T[]>,
-): AsyncGenerator<T[]> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await list(after);
-    if (page.length === 0) return;
-    yield page;
-    after = page[page.length - 1].id;
-  }
 }
 
 /**
