@@ -81,6 +81,12 @@ async function brokenStore(dir: string): Promise<{ dead: string; live: string }>
   const other = (await Array.fromAsync(Deno.readDir(at("history", "e2"))))[0].name;
   await Deno.rename(at("history", "e2", other), at("history", "e1", other));
   await Deno.writeTextFile(at("history", "stray-file"), "?");
+  // Output logs as the file backend writes them: a JSON array per append, between newlines;
+  // a crash can leave a torn last record, which readers skip.
+  await Deno.mkdir(at("outputs"));
+  await Deno.writeTextFile(at("outputs", "e1.out"), '\n["hello","world"]\n\n["again"]\n\n["tor');
+  await Deno.writeTextFile(at("outputs", "ghost.out"), '\n["nobody\'s"]\n');
+  await Deno.writeTextFile(at("outputs", "e2.jsonl"), '"not a log"\n');
   await Deno.writeTextFile(at("metadata.json"), '{"currentExecutionId": 5}');
   await Deno.writeTextFile(at("notes.txt"), "mine");
   const dead = `.cvm-${await deadPid()}-0123456789abcdef.tmp`;
@@ -101,6 +107,7 @@ const EXPECTED_PROBLEMS = [
   "history/e1/0-99.json",
   "history/e1/1767323045678-5.json",
   "history/stray-file",
+  "outputs/e2.jsonl",
   "metadata.json",
 ];
 
@@ -131,9 +138,18 @@ Deno.test("verifyStore() reports each broken or misplaced file of a file store a
     const notes = report.findings.filter((f) => f.severity === "note").map((f) => f.where);
     assertEquals(
       notes.sort(),
-      ["history/orphan", "notes.txt", `programs/${dead}`, `programs/${live}`].sort(),
+      [
+        "history/orphan",
+        "notes.txt",
+        "outputs/e1.out",
+        "outputs/ghost.out",
+        `programs/${dead}`,
+        `programs/${live}`,
+      ].sort(),
     );
-    assertEquals(report.counts, { programs: 1, executions: 2, history: 2, outputs: 0 });
+    const torn = report.findings.find((f) => f.where === "outputs/e1.out")!.message;
+    assertEquals(torn, "line 6 is a torn record (an append cut short), which readers skip");
+    assertEquals(report.counts, { programs: 1, executions: 2, history: 2, outputs: 4 });
     assertEquals(await snapshot(dir), before, "verify without --repair changes nothing");
   });
 });
@@ -172,7 +188,7 @@ Deno.test("verifyStore() with repair moves each problem to lost+found with a not
 
     const again = await verifyStore({ kind: "file", dataDir: dir }, io);
     assertEquals(again.unresolved, 0, JSON.stringify(again.findings));
-    assertEquals(again.counts, { programs: 1, executions: 2, history: 2, outputs: 0 });
+    assertEquals(again.counts, { programs: 1, executions: 2, history: 2, outputs: 4 });
     assert(
       again.findings.some((f) =>
         f.where === "lost+found" && f.message.includes("entries moved aside")

@@ -3,7 +3,7 @@
 // `isTempName`):
 //
 //   programs/{stem}.json  executions/{stem}.json  history/{stem}/{ms}-{step}.json
-//   outputs/{stem}…       metadata.json           temp files .cvm-….tmp / .del
+//   outputs/{stem}.out    metadata.json           temp files .cvm-….tmp / .del
 //
 // plus `lost+found/`, where `verify --repair` moves what does not belong.
 
@@ -18,8 +18,10 @@ export const RECORD_DIRS = {
   execution: "executions",
   history: "history",
 } as const;
-/** Where output lives. */
+/** Where output lives: one log per execution, `outputs/{stem}.out`. */
 export const OUTPUTS_DIR = "outputs";
+/** The suffix of an output log. */
+export const OUTPUT_SUFFIX = ".out";
 /** The current-execution pointer. */
 export const METADATA_FILE = "metadata.json";
 /** Where `verify --repair` moves what does not belong. */

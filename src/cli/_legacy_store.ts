@@ -230,8 +230,9 @@ export class LegacyStore implements StorageAdapter {
       let raw: unknown;
       try {
         raw = JSON.parse(await nodeFs.readFile(path, "utf8"));
-      } catch (error) {
-        this.#problem(rel, `is not valid JSON (${(error as Error).message})`, true);
+      } catch {
+        // Not the parser's message: it quotes the file.
+        this.#problem(rel, "is not valid JSON", true);
         continue;
       }
       if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
@@ -288,8 +289,8 @@ export class LegacyStore implements StorageAdapter {
     let current: unknown;
     try {
       current = (JSON.parse(text) as { currentExecutionId?: unknown } | null)?.currentExecutionId;
-    } catch (error) {
-      this.#problem("metadata.json", `is not valid JSON (${(error as Error).message})`, true);
+    } catch {
+      this.#problem("metadata.json", "is not valid JSON", true);
       return null;
     }
     // The original read `currentExecutionId || null`.

@@ -4,8 +4,8 @@
 //
 // Each record file must be a regular file of valid UTF-8 holding a valid record, in the
 // file its id (and, for history, its key) names; so no history key appears twice. Output
-// files must be readable; every history directory and output entry should belong to an
-// execution. `--repair` moves what is unreadable or misplaced to `lost+found/`, with a
+// logs must read (torn records, which readers skip, are noted); every history directory
+// and output log should belong to an execution. `--repair` moves what is unreadable or misplaced to `lost+found/`, with a
 // note, and removes the temp files the backend's own rule proves stale.
 
 import process from "node:process";
@@ -13,7 +13,7 @@ import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CorruptRecordError } from "../errors.ts";
 import { removeStaleTemps } from "../file/_atomic.ts";
-import { idToFileStem } from "../ids.ts";
+import { idProblem, idToFileStem } from "../ids.ts";
 import { decodeRecord, type RecordKind, type RecordTypes } from "../records.ts";
 import type { Finding, Findings } from "./_findings.ts";
 import {
@@ -23,6 +23,7 @@ import {
   LOST_FOUND,
   METADATA_FILE,
   moveToLostFound,
+  OUTPUT_SUFFIX,
   OUTPUTS_DIR,
   outputStem,
   RECORD_DIRS,
@@ -134,13 +135,17 @@ export async function verifyFileStore(
         temps.add(join(dataDir, OUTPUTS_DIR));
         continue;
       }
-      if (!executionStems.has(outputStem(name, kind === "directory"))) {
+      if (kind !== "file" || !name.endsWith(OUTPUT_SUFFIX)) {
+        await check.misplaced(rel, `is not an output log (${OUTPUT_SUFFIX} file)`);
+        continue;
+      }
+      if (!executionStems.has(outputStem(name, false))) {
         findings.note(
           rel,
           "is output of an execution that has no record (an orphan): export and migrate do not reach it",
         );
       }
-      counts.outputs += await check.outputEntry(rel, kind, temps);
+      counts.outputs += await check.outputLog(rel);
     }
   }
 
@@ -192,8 +197,9 @@ class FileCheck {
     let json: unknown;
     try {
       json = JSON.parse(text);
-    } catch (error) {
-      await this.misplaced(rel, `is not valid JSON (${(error as Error).message})`, "unreadable");
+    } catch {
+      // Not the parser's message: it quotes the file.
+      await this.misplaced(rel, "is not valid JSON", "unreadable");
       return undefined;
     }
     try {
@@ -211,7 +217,7 @@ class FileCheck {
   }
 
   /** The text of a regular file of valid UTF-8; a problem (and `undefined`) otherwise. */
-  async text(rel: string): Promise<string | undefined> {
+  async text(rel: string, maxBytes = MAX_FILE_BYTES): Promise<string | undefined> {
     const path = join(this.dataDir, rel);
     const info = await lstat(path);
     if (!info.isFile()) {
@@ -219,7 +225,7 @@ class FileCheck {
       await this.misplaced(rel, `is a ${describeKind(kind)}, not a file`);
       return undefined;
     }
-    if (info.size > MAX_FILE_BYTES) {
+    if (info.size > maxBytes) {
       await this.misplaced(rel, `is ${info.size} bytes, larger than any record`, "unreadable");
       return undefined;
     }
@@ -271,39 +277,43 @@ class FileCheck {
     return count;
   }
 
-  /** Checks an entry of `outputs/`; returns the lines read. */
-  async outputEntry(rel: string, kind: string, temps: Set<string>): Promise<number> {
-    if (kind === "directory") {
-      let lines = 0;
-      for (const { name } of await listDir(join(this.dataDir, rel))) {
-        if (isTempName(name)) temps.add(join(this.dataDir, rel));
-        else lines += await this.outputEntry(`${rel}/${name}`, "file", temps);
-      }
-      return lines;
-    }
-    const text = await this.text(rel);
+  /**
+   * Checks an output log `outputs/{stem}.out`: one JSON array of strings per line (one
+   * per append), empty lines between them. Returns the lines it holds. A line that does
+   * not parse is a torn record (an append cut short by a crash), which readers skip.
+   */
+  async outputLog(rel: string): Promise<number> {
+    const text = await this.text(rel, Infinity);
     if (text === undefined) return 0;
-    const lines = text.split("\n");
-    const torn = lines.pop();
-    if (torn !== "") {
-      this.findings.note(
-        rel,
-        "ends in an incomplete line (an interrupted append), which readers skip",
-      );
-    }
-    if (!rel.endsWith(".jsonl")) return lines.length;
-    for (const [index, line] of lines.entries()) {
+    let lines = 0;
+    for (const [index, record] of text.split("\n").entries()) {
+      if (record === "") continue;
+      let json: unknown;
       try {
-        JSON.parse(line);
+        json = JSON.parse(record);
       } catch {
-        await this.misplaced(rel, `line ${index + 1} is not valid JSON`, "unreadable");
-        return 0;
+        this.findings.note(
+          rel,
+          `line ${index + 1} is a torn record (an append cut short), which readers skip`,
+        );
+        continue;
+      }
+      if (Array.isArray(json) && json.every((line) => typeof line === "string")) {
+        lines += json.length;
+      } else {
+        this.findings.note(
+          rel,
+          `line ${index + 1} is not an output record (a JSON array of strings); readers skip it`,
+        );
       }
     }
-    return lines.length;
+    return lines;
   }
 
-  /** Checks `metadata.json`, the current-execution pointer. */
+  /**
+   * Checks `metadata.json`, the current-execution pointer: an object whose
+   * `currentExecutionId` is an id, `null` or absent.
+   */
   async metadata(): Promise<void> {
     try {
       await lstat(join(this.dataDir, METADATA_FILE));
@@ -312,18 +322,17 @@ class FileCheck {
     }
     const text = await this.text(METADATA_FILE);
     if (text === undefined) return;
-    let current: unknown;
+    let json: unknown;
     try {
-      current = JSON.parse(text)?.currentExecutionId;
-    } catch (error) {
-      await this.misplaced(
-        METADATA_FILE,
-        `is not valid JSON (${(error as Error).message})`,
-        "unreadable",
-      );
+      json = JSON.parse(text);
+    } catch {
+      await this.misplaced(METADATA_FILE, "is not valid JSON", "unreadable");
       return;
     }
-    if (current !== null && (typeof current !== "string" || current === "")) {
+    const current = json !== null && typeof json === "object" && !Array.isArray(json)
+      ? (json as { currentExecutionId?: unknown }).currentExecutionId
+      : 0;
+    if (current !== undefined && current !== null && idProblem(current) !== undefined) {
       await this.misplaced(
         METADATA_FILE,
         'does not hold {"currentExecutionId": <id or null>}',
