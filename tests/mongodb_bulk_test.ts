@@ -214,7 +214,9 @@ serverTest(
           $set: { lines: [7] },
         });
         // No getHistory() call can reach an entry without a string execution id.
-        await db.collection("history").insertOne({ ...entry, _id: "stray", executionId: 5 } as never);
+        await db.collection("history").insertOne(
+          { ...entry, _id: "stray", executionId: 5 } as never,
+        );
       });
       const bulk = reader(storage);
       const history: BulkHistoryItem[] = await collect(bulk.history());
