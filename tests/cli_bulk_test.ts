@@ -12,7 +12,12 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { BULK, type BulkOutputItem } from "../src/_bulk.ts";
-import { CorruptRecordError, MemoryStorageAdapter, type StorageAdapter } from "../mod.ts";
+import {
+  CorruptRecordError,
+  type History,
+  MemoryStorageAdapter,
+  type StorageAdapter,
+} from "../mod.ts";
 import { appendMissingOutput } from "../src/cli/_append_missing.ts";
 import { summarizeStore } from "../src/cli/_digest.ts";
 import { ByExecution, OUTPUT_PAGE, outputPages } from "../src/cli/_execution_reads.ts";
@@ -178,6 +183,37 @@ Deno.test("migrateStore() into a store with bulk reads leaves an execution uncop
   assertEquals(await target.getExecution("e1"), null, "not marked as copied");
   assertEquals(await target.getOutput("e2"), ["c"], "nothing appended twice");
   assertEquals(target.reads.getOutput, 1, "only the assertion above read output one by one");
+});
+
+Deno.test("migrateStore() into a store with bulk reads saves no history entry the target holds already, and reports one it holds differently", async () => {
+  const source = await fill(new BulkMemoryAdapter(), 8);
+  const target = new BulkMemoryAdapter();
+  await target.connect();
+  const entries = await source.getHistory("Exec 5");
+  for (const entry of entries.slice(1)) await target.saveHistory(entry);
+  const other = await source.getHistory("e/2/..");
+  await target.saveHistory({ ...other[0], pc: -1 });
+  const expected = await assertRejects(() => target.saveHistory(other[0]));
+  const saved: string[] = [];
+  const counting = new Proxy(target, {
+    get(inner, property) {
+      const value = Reflect.get(inner, property, inner);
+      if (property === "saveHistory") {
+        return (entry: History) => {
+          saved.push(entry.executionId);
+          return inner.saveHistory(entry);
+        };
+      }
+      return typeof value === "function" ? value.bind(inner) : value;
+    },
+  });
+  const report = await migrateStore(source, counting, { pageSize: 5 });
+  assertEquals(report.problems, [(expected as Error).message]);
+  assertEquals(saved.filter((id) => id === "Exec 5").length, 1, "only the entry not there yet");
+  assertEquals(saved.filter((id) => id === "e/2/..").length, other.length - 1);
+  assertEquals(report.history.saved, 159, "held entries count as saved, the conflict not");
+  assertEquals(await target.getExecution("e/2/.."), null, "not marked as copied");
+  assertEquals(await target.getHistory("Exec 5"), entries);
 });
 
 Deno.test("migrateStore() from a store with bulk reads fails on a damaged record as it does through the public API", async () => {

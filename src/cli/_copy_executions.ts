@@ -10,9 +10,15 @@
 // Reads follow the adapters: from a source with bulk reads (MongoDB), history and output
 // come from one cursor each over the whole collection, consumed page by page alongside
 // the execution list (both in code point order); items of ids with no execution record
-// (orphans) are reported, not copied. Into a target with bulk reads, the output the
-// page's executions already hold is read in one call per page. Elsewhere the public API
-// is read execution by execution, which is cheap there.
+// (orphans) are reported, not copied. Into a target with bulk reads, the history the
+// page's executions already hold comes from one cursor over the target's history,
+// consumed likewise, and an entry found equal there is not saved again (on FerretDB a
+// repeated save costs a lookup that scans); the cursor reads a page's executions before
+// they are written, so it never meets the copy's own writes (a MongoDB index scan does not
+// return keys inserted behind it; FerretDB sorts the whole result when it starts). The
+// output those executions hold is read in one call per page, which also tells the
+// backend where each one's output ends. Elsewhere the public API is read execution by
+// execution, which is cheap there.
 
 import {
   type BulkHistoryItem,
@@ -23,6 +29,7 @@ import {
 import { deepEqual } from "../_deep_equal.ts";
 import { ConflictError, StorageError } from "../errors.ts";
 import { compareCodePoints } from "../query.ts";
+import { historyConflict } from "../records.ts";
 import { streamHistory } from "../stream_history.ts";
 import type { Execution, History, StorageAdapter } from "../types.ts";
 import { appendMissingOutput } from "./_append_missing.ts";
@@ -73,6 +80,7 @@ export class ExecutionCopy implements AsyncDisposable {
   readonly #settings: CopySettings;
   readonly #tally: CopyTally;
   readonly #target: BulkReader | undefined;
+  readonly #targetHistory: ByExecution<BulkHistoryItem> | undefined;
   readonly #history: ByExecution<BulkHistoryItem> | undefined;
   readonly #outputs: ByExecution<BulkOutputItem> | undefined;
   readonly #orphans = { history: new Set<string>(), outputs: new Set<string>() };
@@ -91,6 +99,7 @@ export class ExecutionCopy implements AsyncDisposable {
     this.#settings = settings;
     this.#tally = tally;
     this.#target = bulkReader(to);
+    this.#targetHistory = this.#target && new ByExecution(this.#target.history(), "history");
     const source = bulkReader(from);
     if (source !== undefined) {
       this.#history = new ByExecution(source.history(), "history");
@@ -149,6 +158,7 @@ export class ExecutionCopy implements AsyncDisposable {
 
   /** Releases the source's cursors. */
   async [Symbol.asyncDispose](): Promise<void> {
+    await this.#targetHistory?.close();
     await this.#history?.close();
     await this.#outputs?.close();
   }
@@ -164,9 +174,16 @@ export class ExecutionCopy implements AsyncDisposable {
 
   async #copyHistory(tasks: Map<string, Task>, page: Set<string>, last: string): Promise<void> {
     const { pageSize, concurrency, writes } = this.#settings;
+    const held = await this.#heldHistory(tasks, last);
     const save = async (entry: History) => {
       try {
-        await this.#to.saveHistory(entry);
+        const stored = held?.get(entry.executionId)?.get(historyKey(entry));
+        if (stored === undefined) {
+          await this.#to.saveHistory(entry);
+        } else if (!deepEqual(stored, entry)) {
+          // What saveHistory would throw.
+          throw historyConflict(entry.executionId, entry.step, entry.timestamp.getTime());
+        }
         this.#tally.history.saved++;
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
@@ -206,6 +223,23 @@ export class ExecutionCopy implements AsyncDisposable {
       }
     }
     await saveAll(batch, concurrency * writes);
+  }
+
+  /** The target's history of the page's tasks, by execution and key, from its bulk read. */
+  async #heldHistory(
+    tasks: Map<string, Task>,
+    last: string,
+  ): Promise<Map<string, Map<string, History>> | undefined> {
+    if (this.#targetHistory === undefined) return undefined;
+    const held = new Map<string, Map<string, History>>();
+    for await (const item of this.#targetHistory.through(last)) {
+      if (!tasks.has(item.executionId)) continue;
+      if (item.error !== undefined) throw item.error;
+      let entries = held.get(item.executionId);
+      if (entries === undefined) held.set(item.executionId, entries = new Map());
+      entries.set(historyKey(item.entry), item.entry);
+    }
+    return held;
   }
 
   async #copyOutput(tasks: Map<string, Task>, page: Set<string>, last: string): Promise<void> {
@@ -287,6 +321,11 @@ export async function recordsThrough<T extends { id: string }>(
     if (page.length < limit) return found;
     after = page[page.length - 1].id;
   }
+}
+
+/** A history entry's key within its execution. */
+function historyKey(entry: History): string {
+  return `${entry.step}/${entry.timestamp.getTime()}`;
 }
 
 /** The whole output the target holds for each execution, read in one bulk call. */
