@@ -28,7 +28,10 @@ import { inspectStore } from "../src/cli/inspect.ts";
 import { formatMigrate, migrateStore } from "../src/cli/migrate.ts";
 import { assertSameStore, BulkMemoryAdapter, failingAfter, fillStore } from "./_cli.ts";
 import { makeExecution, makeHistory } from "./_utils.ts";
+import { reportMissingServer, serverTest, withDatabase } from "./_mongodb.ts";
 import { StorageError } from "../src/errors.ts";
+
+reportMissingServer("cli_bulk_test.ts");
 
 const FILL = { programs: 7, executions: 23, history: 160, lines: 2600 };
 
@@ -351,3 +354,47 @@ Deno.test("appendMissingOutput() with the target's lines known reads them again 
   assertEquals(known, ["a", "b"]);
   assertEquals(await inner.getOutput("e1"), ["a", "b"]);
 });
+
+serverTest(
+  "migrateStore() memory → MongoDB (interrupted, resumed) → memory reads MongoDB in bulk, reports its orphans and proves each copy equal",
+  async (uri) => {
+    await withDatabase(uri, async ([mongo]) => {
+      const source = await fill(new BulkMemoryAdapter(), 9);
+      let writes = 0;
+      await assertRejects(
+        () =>
+          migrateStore(source, failingAfter(mongo, 150, () => writes++), {
+            pageSize: 5,
+            concurrency: 3,
+          }),
+        Error,
+        "simulated crash",
+      );
+      assertEquals(writes, 150);
+      const there = await migrateStore(source, mongo, { pageSize: 5 });
+      assert(there.equal, JSON.stringify(there.proof));
+      assertEquals(there.problems, []);
+      assert(there.executions.complete > 0, "resumed");
+      await assertSameStore(source, mongo);
+
+      await addOrphans(mongo);
+      const back = new MemoryStorageAdapter();
+      await back.connect();
+      const report = await migrateStore(mongo, back, { pageSize: 4 });
+      assert(report.equal, JSON.stringify(report.proof));
+      assertEquals(report.orphans.map((o) => o.path), [
+        'history { executionId: "0 first" }',
+        'history { executionId: "Exec 10/orphan" }',
+        'history { executionId: "zz last" }',
+        'outputs { executionId: "0 first" }',
+        'outputs { executionId: "Exec 10/orphan" }',
+        'outputs { executionId: "zz last" }',
+      ]);
+      await assertSameStore(source, back);
+      const findings = new Findings();
+      await verifyThroughApi(mongo, findings);
+      assertEquals(findings.list.filter((f) => f.severity === "problem"), []);
+      assertEquals(findings.list.length, 6, "the orphans, noted");
+    });
+  },
+);
