@@ -316,16 +316,16 @@ Deno.test("appendMissingOutput() with the target's lines known appends each line
   await storage.connect();
   await storage.appendOutput("e1", ["a", "b"]);
   const known = ["a", "b"];
-  assertEquals(await appendMissingOutput(storage, "e1", 0, ["a", "b", "c"], known), 1);
-  assertEquals(await appendMissingOutput(storage, "e1", 2, ["c", "d"], known), 1);
+  assertEquals(await appendMissingOutput(storage, "e1", 0, ["a", "b", "c"], { known }), 1);
+  assertEquals(await appendMissingOutput(storage, "e1", 2, ["c", "d"], { known }), 1);
   assertEquals(known, ["a", "b", "c", "d"]);
   await assertRejects(
-    () => appendMissingOutput(storage, "e1", 1, ["x"], known),
+    () => appendMissingOutput(storage, "e1", 1, ["x"], { known }),
     StorageError,
     "line 1 differs",
   );
   await assertRejects(
-    () => appendMissingOutput(storage, "e1", 9, ["x"], known),
+    () => appendMissingOutput(storage, "e1", 9, ["x"], { known }),
     StorageError,
     "fewer than the 9 lines",
   );
@@ -350,7 +350,7 @@ Deno.test("appendMissingOutput() with the target's lines known reads them again 
     },
   });
   const known: string[] = [];
-  assertEquals(await appendMissingOutput(storage, "e1", 0, ["a", "b"], known), 0);
+  assertEquals(await appendMissingOutput(storage, "e1", 0, ["a", "b"], { known }), 0);
   assertEquals(known, ["a", "b"]);
   assertEquals(await inner.getOutput("e1"), ["a", "b"]);
 });

@@ -24,8 +24,8 @@ const ATTEMPTS = 3;
  * @param executionId The execution.
  * @param from The index the first line belongs at.
  * @param lines The lines.
- * @param known The execution's whole output in `storage`, if the caller read it; kept up
- * to date here.
+ * @param options `known`: the execution's whole output in `storage`, if the caller read
+ * it; kept up to date here.
  * @returns How many lines were appended.
  * @throws {StorageError} When the target's output differs from `lines` where they overlap,
  * or holds fewer than `from` lines (so the lines would land at the wrong index).
@@ -35,8 +35,9 @@ export async function appendMissingOutput(
   executionId: string,
   from: number,
   lines: string[],
-  known?: string[],
+  options: { known?: string[] } = {},
 ): Promise<number> {
+  const { known } = options;
   for (let attempt = 1;; attempt++) {
     const held = known === undefined
       ? await storage.getOutput(executionId, { from, limit: lines.length })

@@ -90,14 +90,17 @@ export class ExecutionCopy implements AsyncDisposable {
   /**
    * @param from The source, connected.
    * @param to The target, connected.
-   * @param settings How to copy.
-   * @param tally Where to count.
+   * @param settings How to copy, and where to count.
    */
-  constructor(from: StorageAdapter, to: StorageAdapter, settings: CopySettings, tally: CopyTally) {
+  constructor(
+    from: StorageAdapter,
+    to: StorageAdapter,
+    settings: CopySettings & { tally: CopyTally },
+  ) {
     this.#from = from;
     this.#to = to;
     this.#settings = settings;
-    this.#tally = tally;
+    this.#tally = settings.tally;
     this.#target = bulkReader(to);
     this.#targetHistory = this.#target && new ByExecution(this.#target.history(), "history");
     const source = bulkReader(from);
@@ -114,12 +117,11 @@ export class ExecutionCopy implements AsyncDisposable {
    */
   async page(executions: Execution[]): Promise<void> {
     const last = executions[executions.length - 1].id;
-    const held = this.#settings.recheck ? new Map<string, Execution>() : await recordsThrough(
-      (after, limit) => this.#to.listExecutions({ after, limit }),
-      this.#after,
-      last,
-      this.#settings.pageSize,
-    );
+    const list = (after: string | undefined, limit: number) =>
+      this.#to.listExecutions({ after, limit });
+    const held = this.#settings.recheck
+      ? new Map<string, Execution>()
+      : await recordsThrough(list, { after: this.#after, last, limit: this.#settings.pageSize });
     const page = new Set<string>();
     const tasks = new Map<string, Task>();
     for (const execution of executions) {
@@ -252,7 +254,7 @@ export class ExecutionCopy implements AsyncDisposable {
         executionId,
         from,
         lines,
-        known?.get(executionId),
+        { known: known?.get(executionId) },
       );
       this.#tally.outputs.appended += appended;
     };
@@ -300,17 +302,16 @@ export class ExecutionCopy implements AsyncDisposable {
  * page of them, instead of one lookup per id.
  *
  * @param list Reads a page after an id.
- * @param after The id before the range, or `undefined` from the start.
- * @param last The last id of the range.
- * @param limit Records per list call.
+ * @param range `after`: the id before the range, or `undefined` from the start; `last`:
+ * the last id of the range; `limit`: records per list call.
  * @returns The records by id.
  */
 export async function recordsThrough<T extends { id: string }>(
   list: (after: string | undefined, limit: number) => Promise<T[]>,
-  after: string | undefined,
-  last: string,
-  limit: number,
+  range: { after: string | undefined; last: string; limit: number },
 ): Promise<Map<string, T>> {
+  let { after } = range;
+  const { last, limit } = range;
   const found = new Map<string, T>();
   for (;;) {
     const page = await list(after, limit);

@@ -101,12 +101,11 @@ export async function migrateStore(
   let after: string | undefined;
   for await (const page of pageBatches((after) => from.listPrograms({ after, limit: pageSize }))) {
     const last = page[page.length - 1].id;
-    const held = await recordsThrough(
-      (after, limit) => to.listPrograms({ after, limit }),
+    const held = await recordsThrough((after, limit) => to.listPrograms({ after, limit }), {
       after,
       last,
-      pageSize,
-    );
+      limit: pageSize,
+    });
     await inParallel(page, writes, async (program) => {
       if (deepEqual(held.get(program.id), program)) {
         report.programs.unchanged++;
@@ -137,7 +136,8 @@ export async function migrateStore(
       writes,
       recheck: options.recheck === true,
       progress,
-    }, report);
+      tally: report,
+    });
     for await (
       const page of pageBatches((after) => from.listExecutions({ after, limit: pageSize }))
     ) {
