@@ -4,7 +4,23 @@
 
 import { assert } from "@std/assert";
 import { deepEqual } from "../src/_deep_equal.ts";
-import type { Execution, History, Program, StorageAdapter } from "../mod.ts";
+import {
+  BULK,
+  type BulkHistoryItem,
+  type BulkOutputItem,
+  type BulkOutputOptions,
+  type BulkReader,
+} from "../src/_bulk.ts";
+import { compareCodePoints } from "../src/query.ts";
+import {
+  type Execution,
+  type History,
+  MemoryStorageAdapter,
+  type OutputQuery,
+  type Program,
+  type StorageAdapter,
+  type StorageError,
+} from "../mod.ts";
 import { prng } from "./_utils.ts";
 
 /** The command's entry point. */
@@ -366,4 +382,100 @@ export async function migrateWithKill(args: string[], fraction: number): Promise
   await stdout.catch(() => {});
   await child.status;
   return { killedAt, result: await runCli(["migrate", ...args]) };
+}
+
+/** Calls of the public per-execution reads, by method name. */
+export type ReadCounts = Record<"getHistory" | "getOutput" | "getExecution" | "getProgram", number>;
+
+/**
+ * A memory adapter that offers bulk reads as the MongoDB backend does (src/_bulk.ts): for
+ * testing the command's bulk path without a server. It counts the per-execution reads it
+ * answers, remembers every execution id it holds history or output of (orphans too), and
+ * yields output in runs of `runLines` lines, as MongoDB yields one run per `appendOutput`.
+ */
+export class BulkMemoryAdapter extends MemoryStorageAdapter {
+  /** Per-execution reads answered so far. */
+  readonly reads: ReadCounts = { getHistory: 0, getOutput: 0, getExecution: 0, getProgram: 0 };
+  readonly #ids = new Set<string>();
+  readonly #runLines: number;
+  readonly #broken = new Map<string, StorageError>();
+
+  /** @param options How many lines each output run holds. */
+  constructor(options: { runLines?: number } = {}) {
+    super();
+    this.#runLines = options.runLines ?? 3;
+  }
+
+  /** Makes reading an execution's history and output fail with `error`, as a damaged record does. */
+  breakExecution(executionId: string, error: StorageError): void {
+    this.#broken.set(executionId, error);
+  }
+
+  override async saveHistory(history: History): Promise<void> {
+    await super.saveHistory(history);
+    this.#ids.add(history.executionId);
+  }
+
+  override async appendOutput(executionId: string, lines: string[]): Promise<void> {
+    await super.appendOutput(executionId, lines);
+    if (lines.length > 0) this.#ids.add(executionId);
+  }
+
+  override getHistory(executionId: string, query?: Parameters<StorageAdapter["getHistory"]>[1]) {
+    this.reads.getHistory++;
+    const broken = this.#broken.get(executionId);
+    return broken ? Promise.reject(broken) : super.getHistory(executionId, query);
+  }
+
+  override getOutput(executionId: string, query?: OutputQuery): Promise<string[]> {
+    this.reads.getOutput++;
+    const broken = this.#broken.get(executionId);
+    return broken ? Promise.reject(broken) : super.getOutput(executionId, query);
+  }
+
+  override getExecution(id: string): Promise<Execution | null> {
+    this.reads.getExecution++;
+    return super.getExecution(id);
+  }
+
+  override getProgram(id: string): Promise<Program | null> {
+    this.reads.getProgram++;
+    return super.getProgram(id);
+  }
+
+  /** The bulk reads, built on the memory adapter's own per-execution reads. */
+  [BULK](): BulkReader {
+    const sorted = () => [...this.#ids].sort(compareCodePoints);
+    const broken = this.#broken;
+    const history = (id: string) => super.getHistory(id);
+    const output = (id: string) => super.getOutput(id);
+    const runLines = this.#runLines;
+    return {
+      async *history(): AsyncGenerator<BulkHistoryItem> {
+        for (const executionId of sorted()) {
+          const error = broken.get(executionId);
+          if (error !== undefined) {
+            yield { executionId, error };
+            continue;
+          }
+          for (const entry of await history(executionId)) yield { executionId, entry };
+        }
+      },
+      async *outputs(options: BulkOutputOptions = {}): AsyncGenerator<BulkOutputItem> {
+        const only = options.executionIds && new Set(options.executionIds);
+        for (const executionId of sorted()) {
+          if (only !== undefined && !only.has(executionId)) continue;
+          const error = broken.get(executionId);
+          if (error !== undefined) {
+            yield { executionId, error };
+            continue;
+          }
+          const lines = await output(executionId);
+          for (let from = 0; from < lines.length; from += runLines) {
+            yield { executionId, from, lines: lines.slice(from, from + runLines) };
+          }
+        }
+      },
+    };
+  }
 }

@@ -4,14 +4,17 @@
 // inspect and the digests that prove a migration equal all read a store this way.
 //
 // History and output are reached through their execution: history or output stored under
-// an id that has no execution record (an orphan) cannot be enumerated through the API and
-// is not read.
+// an id that has no execution record (an orphan) is not read. Where the adapter has bulk
+// reads (MongoDB), history and output are read with one pass over each collection, which
+// gives the same items in the same order (see _execution_reads.ts), orphans skipped.
 
 import type { JsonObject } from "../codec.ts";
 import { checkRecord } from "../records.ts";
-import { streamHistory } from "../stream_history.ts";
 import type { Execution, History, Program, StorageAdapter } from "../types.ts";
 import type { CollectionName } from "./_document.ts";
+import { readHistoryOf, readOutputOf } from "./_execution_reads.ts";
+
+export { OUTPUT_PAGE, readOutput } from "./_execution_reads.ts";
 
 /** What a scan calls for each thing it reads; each may be async. */
 export interface ScanVisitor {
@@ -39,8 +42,6 @@ export interface ScanOptions {
 
 /** Default records per page. */
 export const PAGE_SIZE = 500;
-/** Output lines per page (and per exported output document). */
-export const OUTPUT_PAGE = 1000;
 
 /**
  * Reads a store in the order described above, calling `visitor` for each item.
@@ -79,48 +80,24 @@ export async function scanStore(
   }
 
   if (wanted("history") && visitor.history) {
-    for (const [index, id] of ids.entries()) {
-      visitor.executionDone?.(index, ids.length);
-      for await (const entry of streamHistory(storage, id, { pageSize })) {
-        await visitor.history(checkRecord("history", entry).json, entry);
-      }
-    }
+    const history = visitor.history;
+    await readHistoryOf(storage, ids, {
+      start: (index) => visitor.executionDone?.(index, ids.length),
+      item: (entry) => history(checkRecord("history", entry).json, entry),
+    }, { pageSize });
   }
 
   if (wanted("outputs") && visitor.output) {
-    for (const id of ids) {
-      await readOutput(storage, id, (from, lines) => visitor.output!(id, from, lines));
-    }
+    const output = visitor.output;
+    await readOutputOf(storage, ids, {
+      item: ({ from, lines }, index) => output(ids[index], from, lines),
+    });
   }
 
   if (wanted("metadata") && visitor.current) {
     await visitor.current(await storage.getCurrentExecutionId());
   }
   return ids;
-}
-
-/**
- * Reads an execution's output page by page.
- *
- * @param storage A connected adapter.
- * @param executionId The execution.
- * @param page Called with each page and the index of its first line.
- * @param from The index to start at.
- * @returns The number of lines read.
- */
-export async function readOutput(
-  storage: StorageAdapter,
-  executionId: string,
-  page: (from: number, lines: string[]) => void | Promise<void>,
-  from = 0,
-): Promise<number> {
-  let index = from;
-  for (;;) {
-    const lines = await storage.getOutput(executionId, { from: index, limit: OUTPUT_PAGE });
-    if (lines.length > 0) await page(index, lines);
-    index += lines.length;
-    if (lines.length < OUTPUT_PAGE) return index - from;
-  }
 }
 
 /**

@@ -6,12 +6,11 @@
 // once: only the lines the target does not hold yet at their position are appended), and
 // its record last, so that an execution record in the target equal to the source's marks
 // a finished copy, which a later run skips (`--recheck` copies those again too). Killed at
-// any moment and run again, it finishes with nothing duplicated.
+// any moment and run again, it finishes with nothing duplicated. How executions are read
+// and written, a page at a time, is in _copy_executions.ts.
 
 import { deepEqual } from "../_deep_equal.ts";
-import { ConflictError, StorageError } from "../errors.ts";
-import { streamHistory } from "../stream_history.ts";
-import type { Execution, History, StorageAdapter } from "../types.ts";
+import type { StorageAdapter } from "../types.ts";
 import {
   type Command,
   JSON_OPTION,
@@ -22,12 +21,13 @@ import {
   timeoutArgument,
   UsageError,
 } from "./_args.ts";
-import { appendMissingOutput } from "./_append_missing.ts";
+import { type CopyTally, ExecutionCopy, recordsThrough } from "./_copy_executions.ts";
 import { compareSummaries, summarizeStore, type SummaryComparison } from "./_digest.ts";
 import { findFileOrphans, type Orphan } from "./_file_layout.ts";
 import { type LegacyProblem, LegacyStore } from "./_legacy_store.ts";
 import { formatBytes, type Io, jsonText, Progress, table } from "./_output.ts";
-import { PAGE_SIZE, pageBatches, pages, readOutput } from "./_scan.ts";
+import { inParallel } from "./_parallel.ts";
+import { PAGE_SIZE, pageBatches, pages } from "./_scan.ts";
 import { openStore, parseStoreSpec } from "./_store.ts";
 
 /** Options for {@linkcode migrateStore}. */
@@ -58,15 +58,9 @@ export interface MigrateProgress {
 }
 
 /** What a migration did, and its proof. */
-export interface MigrateReport {
+export interface MigrateReport extends CopyTally {
   programs: { copied: number; unchanged: number };
-  executions: { copied: number; complete: number };
-  /** History entries saved (entries already there are no-op retries and count too). */
-  history: { saved: number };
-  outputs: { appended: number };
   current: { value: string | null; changed: boolean };
-  /** What could not be copied (a different history entry or output already in the target). */
-  problems: string[];
   /** Source and target compared collection by collection. */
   proof: SummaryComparison[];
   /** Whether every collection has the same count, size and digest on both sides. */
@@ -90,7 +84,6 @@ export async function migrateStore(
   options: MigrateOptions = {},
 ): Promise<MigrateReport> {
   const pageSize = options.pageSize ?? PAGE_SIZE;
-  const concurrency = options.concurrency ?? 4;
   const writes = options.writes ?? 16;
   const report: MigrateReport = {
     programs: { copied: 0, unchanged: 0 },
@@ -99,81 +92,58 @@ export async function migrateStore(
     outputs: { appended: 0 },
     current: { value: null, changed: false },
     problems: [],
+    orphans: [],
     proof: [],
     equal: false,
     executionIds: [],
   };
 
+  let after: string | undefined;
   for await (const page of pageBatches((after) => from.listPrograms({ after, limit: pageSize }))) {
+    const last = page[page.length - 1].id;
+    const held = await recordsThrough((after, limit) => to.listPrograms({ after, limit }), {
+      after,
+      last,
+      limit: pageSize,
+    });
     await inParallel(page, writes, async (program) => {
-      if (deepEqual(await to.getProgram(program.id), program)) {
+      if (deepEqual(held.get(program.id), program)) {
         report.programs.unchanged++;
       } else {
         await to.saveProgram(program);
         report.programs.copied++;
       }
     });
+    after = last;
   }
 
   for await (const e of pages((after) => from.listExecutions({ after, limit: pageSize }))) {
     report.executionIds.push(e.id);
   }
-  const progress = (): MigrateProgress => ({
-    done: report.executions.copied + report.executions.complete,
-    total: report.executionIds.length,
-    history: report.history.saved,
-    lines: report.outputs.appended,
-  });
-  options.onProgress?.(progress());
+  const progress = () =>
+    options.onProgress?.({
+      done: report.executions.copied + report.executions.complete,
+      total: report.executionIds.length,
+      history: report.history.saved,
+      lines: report.outputs.appended,
+    });
+  progress();
 
-  const copyExecution = async (execution: Execution): Promise<void> => {
-    if (!options.recheck && deepEqual(await to.getExecution(execution.id), execution)) {
-      report.executions.complete++;
-      options.onProgress?.(progress());
-      return;
+  {
+    await using copy = new ExecutionCopy(from, to, {
+      pageSize,
+      concurrency: options.concurrency ?? 4,
+      writes,
+      recheck: options.recheck === true,
+      progress,
+      tally: report,
+    });
+    for await (
+      const page of pageBatches((after) => from.listExecutions({ after, limit: pageSize }))
+    ) {
+      await copy.page(page);
     }
-    let complete = true;
-    const save = async (entry: History) => {
-      try {
-        await to.saveHistory(entry);
-        report.history.saved++;
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        complete = false;
-        report.problems.push(error.message);
-      }
-    };
-    let batch: History[] = [];
-    for await (const entry of streamHistory(from, execution.id, { pageSize })) {
-      batch.push(entry);
-      if (batch.length >= pageSize) {
-        await inParallel(batch, writes, save);
-        batch = [];
-        options.onProgress?.(progress());
-      }
-    }
-    await inParallel(batch, writes, save);
-    try {
-      await readOutput(from, execution.id, async (start, lines) => {
-        const appended = await appendMissingOutput(to, execution.id, start, lines);
-        report.outputs.appended += appended;
-      });
-    } catch (error) {
-      if (!(error instanceof StorageError && error.code === "CONFLICT")) throw error;
-      complete = false;
-      report.problems.push(error.message);
-    }
-    // Last: an equal record in the target means this execution was copied in full.
-    if (complete) {
-      await to.saveExecution(execution);
-      report.executions.copied++;
-    }
-    options.onProgress?.(progress());
-  };
-  for await (
-    const page of pageBatches((after) => from.listExecutions({ after, limit: pageSize }))
-  ) {
-    await inParallel(page, concurrency, copyExecution);
+    await copy.finish();
   }
 
   const current = await from.getCurrentExecutionId();
@@ -191,31 +161,6 @@ export async function migrateStore(
   report.proof = compareSummaries(source, target);
   report.equal = report.proof.every((row) => row.equal);
   return report;
-}
-
-/**
- * Runs `work` on every item, at most `limit` at once; waits for all of them, then throws
- * the first failure.
- */
-async function inParallel<T>(
-  items: T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && failure === undefined) {
-      const item = items[next++];
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure.error;
 }
 
 /**
@@ -285,9 +230,14 @@ position), then its record, whose presence in the target then marks the executio
 copied; later runs skip those (--recheck copies their history and output again too).
 Stop every writer of both stores while migrating.
 
+From and to MongoDB, history and output are read with one cursor over each collection
+rather than one query per execution (on FerretDB, which uses no index but _id, each
+query scans its collection), and the target's records and output are read a page of
+executions at a time.
+
 Not copied, and reported: history and output stored under an execution id that has no
-execution record (orphans; listed for a file source, which can be scanned), a history
-entry or output that the target already holds differently. From cvm-legacy:DIR, records
+execution record (orphans; listed for file and MongoDB sources), a history entry or
+output that the target already holds differently. From cvm-legacy:DIR, records
 the original CVM wrote that this library cannot store are reported, and empty output lines
 are dropped as the original dropped them. The exit status is 0 only when the copy is
 proven equal and nothing was left out.
@@ -355,9 +305,9 @@ Examples:
     await progress.end();
     const orphans = source.kind === "file"
       ? await findFileOrphans(source.dataDir!, report.executionIds)
-      : [];
+      : report.orphans;
     const legacy = source.storage instanceof LegacyStore ? source.storage.problems : [];
-    const { executionIds: _, ...rest } = report;
+    const { executionIds: _, orphans: __, ...rest } = report;
     await io.stdout(
       parsed.values.json
         ? jsonText({ from: source.name, to: target.name, ...rest, orphans, legacy })

@@ -76,3 +76,28 @@ export async function readCursor<T>(
     }
   }
 }
+
+/**
+ * Yields a cursor's documents batch by batch, each batch bounded by the call's deadline,
+ * until it ends or the caller stops; then closes it.
+ */
+export async function* cursorBatches<T>(
+  call: Call,
+  cursor: AbstractCursor<T>,
+): AsyncGenerator<T[]> {
+  let failed = false;
+  try {
+    while (await call.step(() => cursor.hasNext())) {
+      yield cursor.readBufferedDocuments();
+    }
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    if (!cursor.closed) {
+      // After a failure the server may not answer: do not wait for the goodbye.
+      const closing = call.step(() => cursor.close()).catch(() => {});
+      if (!failed) await closing;
+    }
+  }
+}

@@ -133,15 +133,7 @@ export async function readLines(
   });
   const out: string[] = [];
   await readCursor(call, cursor, (document) => {
-    const lines = document.lines;
-    const legacy = document.end === undefined;
-    const start = legacy ? 0 : document.start;
-    if (
-      !Array.isArray(lines) ||
-      (!legacy && (typeof start !== "number" || document.end !== start + lines.length))
-    ) {
-      corrupt("output", document, what, dbName, 'does not hold "start", "end" and "lines"');
-    }
+    const { start, lines } = outputDocument(document, what, dbName);
     for (let i = Math.max(0, from - start); i < lines.length; i++) {
       if (limit !== undefined && out.length >= limit) return false;
       out.push(readLine(lines[i], document, what, dbName));
@@ -151,7 +143,40 @@ export async function readLines(
   return out;
 }
 
-function readLine(value: unknown, document: StoredDocument, what: string, dbName: string) {
+/**
+ * An output document's first line index and its stored lines (not decoded yet); the
+ * original's single document, which has no `end`, starts at 0.
+ *
+ * @throws {CorruptRecordError} When it does not hold "start", "end" and "lines".
+ */
+export function outputDocument(
+  document: StoredDocument,
+  what: string,
+  dbName: string,
+): { start: number; lines: unknown[]; legacy: boolean } {
+  const lines = document.lines;
+  const legacy = document.end === undefined;
+  const start = legacy ? 0 : document.start;
+  if (
+    !Array.isArray(lines) ||
+    (!legacy && (typeof start !== "number" || document.end !== start + lines.length))
+  ) {
+    corrupt("output", document, what, dbName, 'does not hold "start", "end" and "lines"');
+  }
+  return { start, lines, legacy };
+}
+
+/**
+ * One stored output line, decoded.
+ *
+ * @throws {CorruptRecordError} When it is not a string.
+ */
+export function readLine(
+  value: unknown,
+  document: StoredDocument,
+  what: string,
+  dbName: string,
+): string {
   let line: unknown;
   try {
     line = fromDocumentValue(value);

@@ -4,8 +4,15 @@
  * @module
  */
 
+import {
+  type BulkHistoryItem,
+  type BulkOutputItem,
+  type BulkOutputOptions,
+  type BulkReader,
+  offerBulkReads,
+} from "../_bulk.ts";
 import { type NativeDocument, toDocument } from "../document.ts";
-import { NotConnectedError } from "../errors.ts";
+import { NotConnectedError, type StorageError } from "../errors.ts";
 import { assertId, checkCurrentId } from "../ids.ts";
 import { checkHistoryQuery, checkListQuery, checkOutputQuery } from "../query.ts";
 import { checkOutputLines, checkRecord, type RecordKind } from "../records.ts";
@@ -19,6 +26,7 @@ import type {
   Program,
   StorageAdapter,
 } from "../types.ts";
+import { bulkHistory, bulkOutputs } from "./_bulk.ts";
 import { bounded, type Call } from "./_call.ts";
 import { closeSession, openSession, type Session } from "./_connection.ts";
 import { type Failed, mapFailure } from "./_errors.ts";
@@ -457,6 +465,41 @@ export class MongoDBAdapter implements StorageAdapter {
     ) => writeCurrent(call, current));
   }
 
+  static {
+    // The command-line tool's bulk reads (src/_bulk.ts), under a symbol: internal, so not
+    // a declared member of the public type.
+    offerBulkReads(MongoDBAdapter, (adapter) => adapter.#bulkReader());
+  }
+
+  #bulkReader(): BulkReader {
+    return {
+      history: () =>
+        this.#bulk("read history in bulk", (call) => bulkHistory(call, this.#settings.dbName)),
+      outputs: (options: BulkOutputOptions = {}) =>
+        this.#bulk(
+          "read output in bulk",
+          (call) =>
+            bulkOutputs(call, this.#settings.dbName, {
+              executionIds: options.executionIds,
+              ends: this.#outputEnds,
+            }),
+        ),
+    };
+  }
+
+  /** Runs a bulk read, turning failures into storage errors. */
+  async *#bulk<T extends BulkHistoryItem | BulkOutputItem>(
+    action: string,
+    read: (call: Call) => AsyncGenerator<T>,
+  ): AsyncGenerator<T> {
+    const session = this.#connected(action);
+    try {
+      yield* read(this.#call(session));
+    } catch (error) {
+      throw this.#failure(session, { what: `Cannot ${action}`, write: false, retry: "" }, error);
+    }
+  }
+
   /** The open session, or `NotConnectedError`. */
   #connected(action: string): Session {
     if (this.#lifecycle.current === undefined) {
@@ -508,20 +551,29 @@ export class MongoDBAdapter implements StorageAdapter {
 
   /** Runs a call's exchanges with the server, turning failures into storage errors. */
   async #run<T>(session: Session, failed: Failed, work: (call: Call) => Promise<T>): Promise<T> {
+    try {
+      return await work(this.#call(session));
+    } catch (error) {
+      throw this.#failure(session, failed, error);
+    }
+  }
+
+  /** A call's exchanges with the server, each bounded by `timeoutMS`. */
+  #call(session: Session): Call {
     const timeoutMS = this.#settings.timeoutMS;
-    const call: Call = {
+    return {
       session,
       timeoutMS,
       step: (exchange) => bounded(timeoutMS, exchange, session.pending),
     };
-    try {
-      return await work(call);
-    } catch (error) {
-      throw mapFailure(error, failed, {
-        display: this.#settings.display,
-        connected: this.#lifecycle.current === session,
-        redact: this.#settings.redact,
-      });
-    }
+  }
+
+  /** The storage error for a failed call. */
+  #failure(session: Session, failed: Failed, error: unknown): StorageError {
+    return mapFailure(error, failed, {
+      display: this.#settings.display,
+      connected: this.#lifecycle.current === session,
+      redact: this.#settings.redact,
+    });
   }
 }
