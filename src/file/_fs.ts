@@ -11,61 +11,18 @@
 // with backoff. A new operation is added with `op(name, descriptor, work)`.
 
 import type * as NodeFs from "node:fs/promises";
-import { guarded } from "./_limiter.ts";
-
-interface DenoFile {
-  write(data: Uint8Array): Promise<number>;
-  syncData(): Promise<void>;
-  sync(): Promise<void>;
-  close(): void;
-  tryLockSync(exclusive?: boolean): boolean;
-  statSync(): { nlink: number | null };
-}
-
-interface DenoFileInfo {
-  isFile: boolean;
-  isDirectory: boolean;
-  isSymlink: boolean;
-  uid: number | null;
-  mode: number | null;
-}
 import type * as NodeFsSync from "node:fs";
-import { builtin } from "../_builtin.ts";
-
-interface DenoFs {
-  pid: number;
-  build: { os: string };
-  permissions: { querySync(descriptor: { name: "run" }): { state: string } };
-  open(
-    path: string,
-    options: { read?: boolean; write?: boolean; createNew?: boolean; mode?: number },
-  ): Promise<DenoFile>;
-  rename(from: string, to: string): Promise<void>;
-  link(from: string, to: string): Promise<void>;
-  remove(path: string): Promise<void>;
-  stat(path: string): Promise<DenoFileInfo>;
-  lstat(path: string): Promise<DenoFileInfo>;
-  readTextFile(path: string): Promise<string>;
-  readDir(path: string): AsyncIterable<{
-    name: string;
-    isFile: boolean;
-    isDirectory: boolean;
-    isSymlink: boolean;
-  }>;
-  lstatSync(path: string): { dev: number; ino: number | null; isSymlink: boolean };
-}
-
-interface NodeProcess {
-  pid: number;
-  platform: string;
-  kill(pid: number, signal: number): void;
-}
-
-const deno = (globalThis as { Deno?: DenoFs }).Deno;
-/** Node's and Bun's `process` global; never read under Deno, where it loads a polyfill. */
-const nodeProcess = deno ? undefined : (globalThis as { process?: NodeProcess }).process;
-const windows = deno ? deno.build.os === "windows" : nodeProcess?.platform === "win32";
-const linux = deno ? deno.build.os === "linux" : nodeProcess?.platform === "linux";
+import {
+  builtin,
+  deno,
+  type DenoFile,
+  type DenoFileInfo,
+  linux,
+  type NodeProcess,
+  nodeProcess,
+  windows,
+} from "../_runtime.ts";
+import { guarded } from "./_limiter.ts";
 
 let loadingNodeFs: Promise<typeof NodeFs> | undefined;
 /** `node:fs/promises`, loaded on first use. */
@@ -126,11 +83,20 @@ export interface DirEntry {
 
 const encoder = new TextEncoder();
 
+/**
+ * Texts up to this many UTF-16 code units are written with one synchronous `write`: a
+ * small write lands in the page cache in microseconds, where a trip to the thread pool
+ * costs tens of them (the `fdatasync` that makes it durable stays asynchronous).
+ */
+const SYNC_WRITE_CHARS = 64 * 1024;
+
 class DenoNewFile implements NewFile {
   constructor(readonly file: DenoFile) {}
   async writeFile(text: string): Promise<void> {
     const bytes = encoder.encode(text);
-    for (let done = 0; done < bytes.length;) done += await this.file.write(bytes.subarray(done));
+    let done = 0;
+    if (text.length <= SYNC_WRITE_CHARS) done = this.file.writeSync(bytes);
+    while (done < bytes.length) done += await this.file.write(bytes.subarray(done));
   }
   sync(): Promise<void> {
     return this.file.syncData();
@@ -196,6 +162,113 @@ async function pathInfo(path: string, follow: boolean): Promise<PathInfo> {
     kind: nodeKind(stats),
     uid: windows ? null : stats.uid,
     mode: windows ? null : stats.mode,
+  };
+}
+
+/**
+ * What `fstat` or `lstat` tells about a file, as much as the backend checks: a node
+ * `Stats` satisfies it, and so does {@linkcode DenoStat}.
+ */
+export interface FileType {
+  dev: number;
+  ino: number;
+  size: number;
+  /** The modification time in milliseconds. */
+  mtimeMs: number;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  /** Only `lstat` tells (`fstat` describes what a link points to). */
+  isSymbolicLink(): boolean;
+}
+
+/** Deno's `FileInfo` seen as a {@linkcode FileType}, without copying it. */
+class DenoStat implements FileType {
+  constructor(readonly info: DenoFileInfo) {}
+  get dev(): number {
+    return this.info.dev;
+  }
+  get ino(): number {
+    return this.info.ino ?? 0;
+  }
+  get size(): number {
+    return this.info.size;
+  }
+  get mtimeMs(): number {
+    return this.info.mtime?.getTime() ?? 0;
+  }
+  isFile(): boolean {
+    return this.info.isFile;
+  }
+  isDirectory(): boolean {
+    return this.info.isDirectory;
+  }
+  isFIFO(): boolean {
+    return this.info.isFifo === true;
+  }
+  isSocket(): boolean {
+    return this.info.isSocket === true;
+  }
+  isCharacterDevice(): boolean {
+    return this.info.isCharDevice === true;
+  }
+  isBlockDevice(): boolean {
+    return this.info.isBlockDevice === true;
+  }
+  isSymbolicLink(): boolean {
+    return this.info.isSymlink;
+  }
+}
+
+/**
+ * Whether `fstat` may be asked of `/proc/self/fd/<fd>` through Deno's `statSync`: on
+ * Linux, `stat` of that magic link describes the open file itself (it opens nothing, so it
+ * cannot block), and costs a fifth of `node:fs`'s `fstatSync` under Deno, which builds a
+ * `Stats` object with four `Date`s. Decided on the first call: only with read permission
+ * for `/proc/self/fd` (a query never prompts), and only once a first answer agreed with
+ * `fstatSync` on the descriptor's identity.
+ */
+let procFstat: boolean | undefined = deno && linux ? undefined : false;
+
+function fstatSync(fd: number): FileType {
+  if (procFstat !== false) {
+    let info: DenoFileInfo | undefined;
+    try {
+      if (procFstat === undefined) {
+        procFstat = deno!.permissions.querySync({ name: "read", path: "/proc/self/fd" })
+          .state === "granted";
+      }
+      if (procFstat) info = deno!.statSync(`/proc/self/fd/${fd}`);
+    } catch {
+      procFstat = false;
+    }
+    if (info !== undefined) {
+      const stat = new DenoStat(info);
+      if (procFstat === true) return stat;
+      const checked = nodeFsSync().fstatSync(fd);
+      procFstat = checked.dev === stat.dev && checked.ino === stat.ino;
+      return checked;
+    }
+  }
+  return nodeFsSync().fstatSync(fd);
+}
+
+let flags: { read: number; append: number } | undefined;
+
+/**
+ * The `open` flags of the read and append paths: never follow a final symbolic link,
+ * never wait (for a FIFO's writer), never become a controlling terminal.
+ */
+export function openFlags(): { read: number; append: number } {
+  if (flags !== undefined) return flags;
+  const c = nodeFsSync().constants;
+  const safe = (c.O_NOFOLLOW ?? 0) | (c.O_NONBLOCK ?? 0) | (c.O_NOCTTY ?? 0);
+  return flags = {
+    read: c.O_RDONLY | safe,
+    append: c.O_WRONLY | c.O_APPEND | c.O_CREAT | safe,
   };
 }
 
@@ -280,14 +353,10 @@ export const fs = {
     async (path: string, options: { recursive?: boolean; force?: boolean }): Promise<void> =>
       await (await nodeFs()).rm(path, options),
   ),
-  stat: op("stat", false, async (path: string) => await (await nodeFs()).stat(path)),
   /** What `path` is, without following a symbolic link. */
   lstatInfo: op("lstat", false, (path: string) => pathInfo(path, false)),
   /** What `path` is, following symbolic links. */
   statInfo: op("stat", false, (path: string) => pathInfo(path, true)),
-  readText: op("readText", true, async (path: string): Promise<string> => {
-    return deno ? await deno.readTextFile(path) : await (await nodeFs()).readFile(path, "utf8");
-  }),
   readDirNames: op("readDir", true, async (path: string): Promise<string[]> => {
     if (!deno) return await (await nodeFs()).readdir(path);
     const names: string[] = [];
@@ -312,15 +381,16 @@ export const fs = {
   // Reads (see `_record_file.ts`): `lstat` never follows a link; the synchronous calls
   // serve the fast path for small record files, which holds one descriptor at a time and
   // falls back to `open` (above) when the descriptor table is full.
-  lstat: op("lstat", false, async (path: string) => await (await nodeFs()).lstat(path)),
-  /** `lstat`'s identity and link bit (Deno's own call is twice as fast as `node:fs`'s). */
-  lstatSync(path: string): { dev: number; ino: number; isSymbolicLink(): boolean } {
-    if (!deno) return nodeFsSync().lstatSync(path);
-    const stat = deno.lstatSync(path);
-    return { dev: stat.dev, ino: stat.ino ?? 0, isSymbolicLink: () => stat.isSymlink };
+  /** `lstat`, with Deno's own call under Deno (`node:fs`'s builds a `Stats` object). */
+  lstat: op("lstat", false, async (path: string): Promise<FileType> => {
+    if (deno) return new DenoStat(await deno.lstat(path));
+    return await (await nodeFs()).lstat(path);
+  }),
+  lstatSync(path: string): FileType {
+    return deno ? new DenoStat(deno.lstatSync(path)) : nodeFsSync().lstatSync(path);
   },
   openSync: (path: string, flags: number): number => nodeFsSync().openSync(path, flags),
-  fstatSync: (fd: number): NodeFsSync.Stats => nodeFsSync().fstatSync(fd),
+  fstatSync,
   readSync: (
     fd: number,
     buffer: Uint8Array,

@@ -7,7 +7,7 @@
 // character, and a name is read back only when writing its key gives the same name. A
 // query is answered from the names alone; only the entries it selects are opened.
 
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { deepEqual } from "../_deep_equal.ts";
 import { decodeRecord } from "../records.ts";
 import { compareHistoryKeys, type HistoryPlan, lowerBound, selectHistory } from "../query.ts";

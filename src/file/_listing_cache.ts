@@ -10,7 +10,7 @@
 // least a tick later and always shows as a new time. Directories being written to right now
 // are listed afresh on each call.
 
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { errorCode, fs } from "./_fs.ts";
 import { corrupt } from "./_record_file.ts";
 
