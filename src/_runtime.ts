@@ -33,6 +33,14 @@ export interface DenoFileInfo {
   isBlockDevice: boolean | null;
 }
 
+/** Options of Deno's `open`. */
+export interface DenoOpenOptions {
+  read?: boolean;
+  write?: boolean;
+  createNew?: boolean;
+  mode?: number;
+}
+
 /** The parts of the `Deno` namespace the library uses. */
 export interface DenoApi {
   pid: number;
@@ -43,13 +51,14 @@ export interface DenoApi {
   };
   cwd(): string;
   execPath(): string;
-  open(
-    path: string,
-    options: { read?: boolean; write?: boolean; createNew?: boolean; mode?: number },
-  ): Promise<DenoFile>;
+  open(path: string, options: DenoOpenOptions): Promise<DenoFile>;
+  openSync(path: string, options: DenoOpenOptions): DenoFile;
   rename(from: string, to: string): Promise<void>;
+  renameSync(from: string, to: string): void;
   link(from: string, to: string): Promise<void>;
+  linkSync(from: string, to: string): void;
   remove(path: string): Promise<void>;
+  removeSync(path: string): void;
   stat(path: string): Promise<DenoFileInfo>;
   lstat(path: string): Promise<DenoFileInfo>;
   statSync(path: string): DenoFileInfo;

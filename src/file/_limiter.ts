@@ -8,7 +8,7 @@
 // retried like any other.
 
 /** How many operations that hold a file descriptor may run at once, per thread. */
-export const MAX_OPEN = 64;
+export const MAX_OPEN = 128;
 
 /** Releases without EMFILE that raise a lowered limit by one. */
 const CALM = 8;
@@ -105,7 +105,7 @@ export interface GuardOptions {
  * keeps its slot, and `keep` receives the function that frees it (for a handle's close).
  */
 export async function guarded<T>(
-  work: () => Promise<T>,
+  work: () => T | Promise<T>,
   options: GuardOptions,
   keep?: (result: T, release: () => void) => T,
 ): Promise<T> {

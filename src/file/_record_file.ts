@@ -250,7 +250,8 @@ function readSmallSync(path: string, what: string): string | null | typeof FALLB
       const end = size + 1;
       let length = 0;
       while (length < end) {
-        const read = fs.readSync(fd, buffer, length, end - length, length);
+        // From the descriptor's own offset (a position would cost a BigInt under Deno).
+        const read = fs.readSync(fd, buffer, length, end - length, null);
         if (read === 0) break;
         length += read;
       }
