@@ -33,6 +33,14 @@ export interface DenoFileInfo {
   isBlockDevice: boolean | null;
 }
 
+/** An entry of Deno's `readDir`. */
+export interface DenoDirEntry {
+  name: string;
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymlink: boolean;
+}
+
 /** Options of Deno's `open`. */
 export interface DenoOpenOptions {
   read?: boolean;
@@ -64,12 +72,8 @@ export interface DenoApi {
   statSync(path: string): DenoFileInfo;
   lstatSync(path: string): DenoFileInfo;
   readTextFile(path: string): Promise<string>;
-  readDir(path: string): AsyncIterable<{
-    name: string;
-    isFile: boolean;
-    isDirectory: boolean;
-    isSymlink: boolean;
-  }>;
+  readDir(path: string): AsyncIterable<DenoDirEntry>;
+  readDirSync(path: string): Iterable<DenoDirEntry>;
 }
 
 /** The parts of Node's and Bun's `process` global the library uses. */

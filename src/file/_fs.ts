@@ -415,10 +415,19 @@ export const fs = {
   lstatInfo: op("lstat", false, (path: string) => pathInfo(path, false)),
   /** What `path` is, following symbolic links. */
   statInfo: op("stat", false, (path: string) => pathInfo(path, true)),
-  readDirNames: op("readDir", true, async (path: string): Promise<string[]> => {
-    if (!deno) return await (await nodeFs()).readdir(path);
+  /**
+   * The names in `path`. With `sync`, in one synchronous call, for a directory known to be
+   * small: Deno's asynchronous listing costs a trip to the thread pool per name (about
+   * 5 µs each), its synchronous one lists 100,000 names in 0.15 s but blocks meanwhile.
+   */
+  readDirNames: op("readDir", true, async (path: string, sync = false): Promise<string[]> => {
+    if (!deno) return sync ? nodeFsSync().readdirSync(path) : await (await nodeFs()).readdir(path);
     const names: string[] = [];
-    for await (const entry of deno.readDir(path)) names.push(entry.name);
+    if (sync) {
+      for (const entry of deno.readDirSync(path)) names.push(entry.name);
+    } else {
+      for await (const entry of deno.readDir(path)) names.push(entry.name);
+    }
     return names;
   }),
   /** The entries of `path` with their types. */
