@@ -2,8 +2,9 @@
 // the library reaches for Deno's own APIs, which are faster and, unlike the `node:`
 // compatibility layer, cost nothing to load at import time; elsewhere it uses Node's
 // globals and built-in modules, which Node and Bun provide natively. Other modules import
-// `deno`, `nodeProcess`, `windows` and `builtin` from here and never look at globals
-// themselves. Nothing here touches the disk, the network or the environment at import time.
+// `deno`, `nodeProcess`, `windows`, `linux`, `builtin`, `readEnv`, `cwd` and `setImmediate`
+// from here and never look at runtime globals themselves. Nothing here touches the disk,
+// the network or the environment at import time.
 
 /** A file opened with Deno's `open`. */
 export interface DenoFile {
@@ -133,6 +134,19 @@ export function readEnv(name: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+type Immediate = (callback: () => void) => unknown;
+let immediate: Immediate | undefined;
+
+/**
+ * `setImmediate`: Deno, Node and Bun all have it as a global, which Deno loads from its
+ * Node layer when it is first read (8 ms of start-up): it is read at the first call.
+ */
+export function setImmediate(callback: () => void): void {
+  immediate ??= (globalThis as unknown as { setImmediate?: Immediate }).setImmediate ??
+    ((next) => setTimeout(next, 0));
+  immediate(callback);
 }
 
 /** The working directory. */

@@ -1,7 +1,7 @@
 // The file-system calls the file backend makes, in one object so that tests can inject
-// faults (ENOSPC, EIO) into the write path. It is also the one place that knows which
-// runtime it is on: under Deno, Deno's own APIs (`Deno.open`, `Deno.rename`, …) skip the
-// `node:fs` layer and are measurably faster; `node:fs/promises` is loaded only when a call
+// faults (ENOSPC, EIO) into the write path. Where Deno's own APIs (`Deno.openSync`,
+// `Deno.lstatSync`, …) are measurably faster than the `node:fs` layer they are used under
+// Deno (../_runtime.ts says which runtime this is); `node:fs` is loaded only when a call
 // needs it, so importing the library stays cheap. Error codes (`error.code === "ENOENT"`)
 // are the same either way.
 //

@@ -1,22 +1,17 @@
 // Long reads share the event loop: work runs in slices of a few milliseconds, and between
 // slices the loop runs timers and I/O callbacks. `setImmediate` is the cheapest macrotask
-// on all three runtimes (7 µs; a nested `setTimeout(0)` is clamped to 1–4 ms). All three
-// have it as a global, which Deno loads from its Node layer when first read (8 ms): it is
-// read at the first yield, never at import.
+// on all three runtimes (7 µs; a nested `setTimeout(0)` is clamped to 1–4 ms).
 
-type Immediate = (callback: () => void) => unknown;
-let immediate: Immediate | undefined;
+import { setImmediate } from "../_runtime.ts";
 
 /** How long a slice of synchronous work may run before it yields, in milliseconds. */
 export const SLICE_MS = 4;
 
 /** Resolves on a later turn of the event loop, after timers and I/O callbacks ran. */
 export function yieldToLoop(): Promise<void> {
-  immediate ??= (globalThis as unknown as { setImmediate?: Immediate }).setImmediate ??
-    ((callback) => setTimeout(callback, 0));
   // Two hops: a slice that ran in an I/O callback (the loop's poll phase) would otherwise
   // resume in the same turn's check phase, before any timer had a chance to run.
-  return new Promise((resolve) => immediate!(() => immediate!(resolve)));
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /** Tracks the current slice: `await slicer.pause()` yields once the slice is used up. */
