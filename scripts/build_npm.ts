@@ -147,10 +147,29 @@ const manifest = {
   exports: Object.fromEntries(
     entries.map((entry) => [entry.key, { types: entry.dts, default: entry.js }]),
   ),
+  bin: { "cvm-storage": "./bin/cvm-storage.js" },
   peerDependencies: { mongodb: "^7" },
   peerDependenciesMeta: { mongodb: { optional: true } },
 };
 await Deno.writeTextFile(join(outDir, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+// The `cvm-storage` command: a program that runs the `./cli` entry's main(). The entry
+// itself only runs when it is the main module (`import.meta.main`), which Node lacks.
+const cli = entries.find((entry) => entry.key === "./cli");
+if (cli === undefined) {
+  throw new Error('deno.json exports no "./cli" entry for the cvm-storage bin');
+}
+await Deno.mkdir(join(outDir, "bin"));
+await Deno.writeTextFile(
+  join(outDir, "bin", "cvm-storage.js"),
+  `#!/usr/bin/env node
+// The cvm-storage command of ${config.name}: see ${config.name}/cli.
+import process from "node:process";
+import { main } from "..${cli.js.slice(1)}";
+
+process.exitCode = await main(process.argv.slice(2));
+`,
+  { mode: 0o755 },
+);
 for (const file of ["README.md", "LICENSE"]) {
   await Deno.copyFile(join(root, file), join(outDir, file)).catch((error) => {
     if (!(error instanceof Deno.errors.NotFound)) throw error;

@@ -8,7 +8,8 @@
 #                   check that importing and using the package does not load the driver
 #                   (tests/node/ with the tests/_runtime/ modules it shares with Bun);
 #        fresh/     the package alone: saves and reads a record with the file backend, and
-#                   shows the driver was neither installed nor loaded;
+#                   shows the driver was neither installed nor loaded; runs the cvm-storage
+#                   bin (tests/node/cli.test.mjs);
 #   3. fails if a test failed, if no test ran, or if MONGODB_URI is set (or
 #      CVM_REQUIRE_MONGODB=1) and a MongoDB test was skipped or missing.
 #
@@ -58,7 +59,7 @@ cp tests/node/compliance.test.mjs tests/node/lazy_driver.test.mjs tests/node/fil
 
 new_project "$WORK/fresh" cvm-storage-node-fresh
 (cd "$WORK/fresh" && "${NPM_INSTALL[@]}" "$TARBALL")
-cp tests/node/fresh_project.test.mjs "$WORK/fresh/"
+cp tests/node/fresh_project.test.mjs tests/node/cli.test.mjs "$WORK/fresh/"
 
 status=0
 run_tests() { # dir tap-file test-files...
@@ -69,7 +70,7 @@ run_tests() { # dir tap-file test-files...
 }
 run_tests "$WORK/consumer" "$WORK/consumer.tap" tests/node/compliance.test.mjs \
   tests/node/lazy_driver.test.mjs tests/node/file_threads.test.mjs tests/node/hostile_files.test.mjs
-run_tests "$WORK/fresh" "$WORK/fresh.tap" fresh_project.test.mjs
+run_tests "$WORK/fresh" "$WORK/fresh.tap" fresh_project.test.mjs cli.test.mjs
 
 # Totals from the TAP summaries ("# pass 12"), and passed tests per adapter from the test
 # lines ("ok 3 - MongoDBAdapter: ..."; a skipped one ends in "# SKIP ...").
