@@ -1,11 +1,11 @@
 // The memory adapter against its floor: a `Map` of `structuredClone`d records.
 //
-//   deno run bench/memory_bench.ts      (CVM_BENCH_ROUNDS=15 by default)
+//   deno run bench/memory_bench.ts      (CVM_BENCH_ROUNDS, CVM_BENCH_SCALE; see _bench.mjs)
 
 import { type History, MemoryStorageAdapter } from "../mod.ts";
-import { measure, type Result, rounds, type Row, table } from "./_bench.ts";
+import { measure, type Result, rounds, type Row, scaled, table } from "./_bench.mjs";
 
-const OPS = 2000;
+const OPS = scaled(2000);
 const entry = (step: number): History => ({
   executionId: "run-1",
   step,
@@ -48,4 +48,5 @@ const rows: Row[] = [
 const count = rounds();
 const results: Result[] = [];
 for (const row of rows) results.push(await measure(row, count));
+console.log(`\nMemory adapter, Deno ${Deno.version.deno}: ratio = floor ÷ library\n`);
 console.log(table(results, count));

@@ -13,7 +13,7 @@ import type { MongoClient } from "mongodb";
 import { type Execution, type History, MongoDBAdapter } from "../mod.ts";
 import { type NativeDocument, toDocument } from "../src/document.ts";
 import { checkRecord } from "../src/records.ts";
-import { measure, type Result, rounds, table } from "./_bench.ts";
+import { measure, type Result, rounds, scaled, table } from "./_bench.mjs";
 
 const URI = Deno.env.get("MONGODB_URI");
 if (URI === undefined || URI === "") {
@@ -21,12 +21,11 @@ if (URI === undefined || URI === "") {
   Deno.exit(0);
 }
 
-const SCALE = Number(Deno.env.get("CVM_BENCH_SCALE") ?? 1);
-const OPS = Math.max(2, Math.round(50 * SCALE));
-const STORED = Math.max(10, Math.round(2_000 * SCALE));
+const OPS = scaled(50, 2);
+const STORED = scaled(2_000);
 const PAGE = 100;
 /** Reads that scan on FerretDB take hundreds of milliseconds: fewer per round. */
-const QUERY_OPS = Math.max(2, Math.round(5 * SCALE));
+const QUERY_OPS = scaled(5, 2);
 const T0 = 1_700_000_000_000;
 
 const execution = (i: number): Execution => ({

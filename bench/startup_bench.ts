@@ -1,12 +1,12 @@
 // What `import "@cvm/storage"` adds to a Deno program's start-up (issue 12: ≤ +10 ms).
 //
-//   deno run -A bench/startup_bench.ts      (CVM_BENCH_ROUNDS=15 by default)
+//   deno run -A bench/startup_bench.ts      (CVM_BENCH_ROUNDS; see _bench.mjs)
 //
 // Each round starts a fresh `deno run` of an empty script and of one that imports mod.ts,
 // in alternating order; the figure is the median of the per-round differences.
 
-import { join } from "node:path";
-import { median, rounds } from "./_bench.ts";
+import { join } from "../src/_path.ts";
+import { median, rounds } from "./_bench.mjs";
 
 const dir = await Deno.makeTempDir({ prefix: "cvm-bench-startup-" });
 try {

@@ -1,10 +1,10 @@
 // Reads the process environment without needing permissions: under Deno without
 // --allow-env (or --allow-sys for the home directory), a value reads as unset. Nothing is
-// loaded until a value is read (see ./_builtin.ts).
+// loaded until a value is read (see `builtin` in ./_runtime.ts).
 
 import { join } from "./_path.ts";
 import type * as NodeOs from "node:os";
-import { builtin } from "./_builtin.ts";
+import { builtin } from "./_runtime.ts";
 export { readEnv } from "./_runtime.ts";
 
 /** The user's home directory from the operating system, or `undefined` if unreadable. */

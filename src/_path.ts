@@ -6,18 +6,7 @@
 // have drive letters and UNC prefixes, they are `node:path`'s own, loaded on first use.
 
 import type * as NodePath from "node:path";
-import { builtin } from "./_builtin.ts";
-
-interface Runtime {
-  Deno?: { build: { os: string }; cwd(): string };
-  process?: { platform: string; cwd(): string };
-}
-
-const runtime = globalThis as unknown as Runtime;
-/** Whether this is Windows; never reads Deno's `process` polyfill, which costs time. */
-const windows = runtime.Deno
-  ? runtime.Deno.build.os === "windows"
-  : runtime.process?.platform === "win32";
+import { builtin, cwd, windows } from "./_runtime.ts";
 
 function win32(): typeof NodePath.win32 {
   return builtin<typeof NodePath>("node:path").win32;
@@ -73,9 +62,12 @@ export function resolve(...paths: string[]): string {
     if (paths[i] !== "") resolved = resolved === "" ? paths[i] : `${paths[i]}/${resolved}`;
   }
   if (!resolved.startsWith("/")) {
-    const cwd = runtime.Deno ? runtime.Deno.cwd() : runtime.process!.cwd();
-    resolved = resolved === "" ? cwd : `${cwd}/${resolved}`;
+    const dir = cwd();
+    resolved = resolved === "" ? dir : `${dir}/${resolved}`;
   }
   const out = normalize(resolved);
   return out.length > 1 && out.endsWith("/") ? out.slice(0, -1) : out;
 }
+
+/** The path separator: `\` on Windows, `/` elsewhere. */
+export const sep: string = windows ? "\\" : "/";

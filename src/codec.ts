@@ -391,19 +391,39 @@ export function encodedNumber(json: unknown): number | undefined {
  * @throws {RangeError} When the text would be longer than the runtime's longest string.
  */
 export function formatJson(json: JsonValue): string {
-  // A newline in the output is always formatting (newlines in strings are escaped), and
-  // user keys never start with a single `$`, so these only join real encoded values.
-  return `${JSON.stringify(json, null, 2)}\n`
-    .replace(/\{\n\s*("\$(?:date|numberDouble)": "[^"\\]*")\n\s*\}/g, "{ $1 }")
-    .replace(
-      /\{\n\s*"\$date": \{\n\s*("\$numberLong": "[^"\\]*")\n\s*\}\n\s*\}/g,
-      '{ "$date": { $1 } }',
-    )
-    .replace(
-      /\{\n\s*"\$binary": \{\n\s*("base64": "[^"\\]*"),\n\s*("subType": "[^"\\]*")\n\s*\}\n\s*\}/g,
-      '{ "$binary": { $1, $2 } }',
-    );
+  const text = `${JSON.stringify(json, null, 2)}\n`;
+  // A newline in the text is always formatting (newlines in strings are escaped), and user
+  // keys never start with a single `$`, so only real encoded values are joined. Each `"$`
+  // is a candidate: the pattern is tried, anchored, at the `{` that opens its object.
+  let out = "";
+  let from = 0;
+  for (let at = text.indexOf('"$'); at >= 0; at = text.indexOf('"$', at)) {
+    let open = at - 1;
+    while (text.charCodeAt(open) === 32) open--;
+    at += 2;
+    if (text.charCodeAt(open) !== 10 || text.charCodeAt(open - 1) !== 123) continue;
+    ONE_LINE.lastIndex = open - 1;
+    const match = ONE_LINE.exec(text);
+    if (match === null) continue;
+    const [, tag, value, long, base64, subType] = match;
+    out += text.slice(from, open - 1);
+    out += tag !== undefined
+      ? `{ "$${tag}": ${value} }`
+      : long !== undefined
+      ? `{ "$date": { "$numberLong": ${long} } }`
+      : `{ "$binary": { "base64": ${base64}, "subType": ${subType} } }`;
+    from = at = ONE_LINE.lastIndex;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
+
+/** An encoded scalar as `JSON.stringify` indents it, to be written on one line. */
+const ONE_LINE = new RegExp(
+  String.raw`\{\n *"\$(?:(date|numberDouble)": ("[^"\\]*")` +
+    String.raw`|date": \{\n *"\$numberLong": ("[^"\\]*")\n *\}` +
+    String.raw`|binary": \{\n *"base64": ("[^"\\]*"),\n *"subType": ("[^"\\]*")\n *\})\n *\}`,
+  "y",
+);
 
 function describePath(path: readonly (string | number)[]): string {
   if (path.length === 0) return "the value";

@@ -253,7 +253,7 @@ export function compareHistoryKeys(
  * @returns The selected entries, in the query's order.
  */
 export function selectHistory<T>(
-  sorted: readonly T[],
+  sorted: ArrayLike<T>,
   plan: HistoryPlan,
   key: (entry: T) => { step: number; time: number },
 ): T[] {
@@ -272,7 +272,9 @@ export function selectHistory<T>(
   }
   if (lo >= hi) return [];
   const count = Math.min(hi - lo, limit ?? Infinity);
-  return reverse ? sorted.slice(hi - count, hi).reverse() : sorted.slice(lo, lo + count);
+  const out: T[] = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = sorted[reverse ? hi - 1 - i : lo + i];
+  return out;
 }
 
 /**
@@ -296,7 +298,7 @@ export function selectPage<T>(
 }
 
 /** The first index whose entry satisfies `test`, which is false then true along `sorted`. */
-export function lowerBound<T>(sorted: readonly T[], test: (entry: T) => boolean): number {
+export function lowerBound<T>(sorted: ArrayLike<T>, test: (entry: T) => boolean): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {

@@ -4,7 +4,7 @@
 // write resolves only once both the file and its directory entry are durable.
 
 import { join } from "../_path.ts";
-import { syncDirShared } from "./_dir_sync.ts";
+import { joinDirSync } from "./_dir_sync.ts";
 import { errorCode, fs } from "./_fs.ts";
 import { createTemp } from "./_temp_files.ts";
 
@@ -76,6 +76,8 @@ export async function writeAtomic(
       continue;
     }
     const { file, path } = temp;
+    // Writers side by side share the directory's fsync (see `_dir_sync.ts`).
+    const share = options.fsync ? joinDirSync(dir) : undefined;
     let placed = false;
     let vanished = false;
     try {
@@ -93,6 +95,7 @@ export async function writeAtomic(
         if (!vanished) throw error;
       }
     } catch (error) {
+      share?.leave(false);
       await fs.unlink(path).catch(() => {});
       await file.close().catch(() => {});
       throw error;
@@ -103,12 +106,16 @@ export async function writeAtomic(
       if (options.placement === "create" || vanished) await fs.unlink(path).catch(() => {});
       await file.close();
     } catch (error) {
+      share?.leave(false);
       throw placed ? markMaybeStored(error) : error;
     }
-    if (vanished) continue;
-    if (options.fsync) {
+    if (vanished) {
+      share?.leave(false);
+      continue;
+    }
+    if (share !== undefined) {
       try {
-        await syncDirShared(dir);
+        await share.leave(true);
       } catch (error) {
         throw markMaybeStored(error);
       }

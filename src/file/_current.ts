@@ -2,10 +2,10 @@
 // file adapter kept it: `{ "currentExecutionId": "<id>" }`, or `null` when cleared. A file
 // without the field (the original wrote `{}` when nothing was set) means none is set.
 
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { idProblem, VALID_ID } from "../ids.ts";
 import { writeAtomic } from "./_atomic.ts";
-import { corrupt, readFileBytes } from "./_record_file.ts";
+import { corrupt, readFileText } from "./_record_file.ts";
 
 /** The file holding the pointer, in the data directory. */
 const METADATA_FILE = "metadata.json";
@@ -22,8 +22,8 @@ export function metadataPath(dataDir: string): string {
  */
 export async function readCurrentId(dataDir: string): Promise<string | null> {
   const path = metadataPath(dataDir);
-  const bytes = await readFileBytes(path, "the current execution");
-  return bytes === null ? null : parseMetadata(bytes, path);
+  const text = await readFileText(path, "the current execution");
+  return text === null ? null : parseMetadata(text, path);
 }
 
 /** Replaces `metadata.json` atomically. */
@@ -36,21 +36,13 @@ export async function writeCurrentId(
   await writeAtomic(dataDir, METADATA_FILE, text, { placement: "replace", fsync });
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 /**
  * The pointer `metadata.json` holds.
  *
  * @throws {CorruptRecordError} When the file does not hold a pointer.
  */
-function parseMetadata(bytes: Uint8Array, path: string): string | null {
+function parseMetadata(text: string, path: string): string | null {
   const context = "Cannot read the current execution";
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw corrupt(context, path, "is not valid UTF-8 text", "restore it from a backup or");
-  }
   let json: unknown;
   try {
     json = JSON.parse(text);

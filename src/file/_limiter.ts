@@ -7,7 +7,11 @@
 // have their own `globalThis` and so their own bound: a transient EMFILE between threads is
 // retried like any other.
 
-/** How many operations that hold a file descriptor may run at once, per thread. */
+/**
+ * How many operations that hold a file descriptor may run at once, per thread. Not more:
+ * with 128, Deno itself (its signal set-up) failed with EMFILE under `ulimit -n 256` while
+ * 3,000 saves ran (tests/fd_limit_test.ts).
+ */
 export const MAX_OPEN = 64;
 
 /** Releases without EMFILE that raise a lowered limit by one. */
@@ -105,7 +109,7 @@ export interface GuardOptions {
  * keeps its slot, and `keep` receives the function that frees it (for a handle's close).
  */
 export async function guarded<T>(
-  work: () => Promise<T>,
+  work: () => T | Promise<T>,
   options: GuardOptions,
   keep?: (result: T, release: () => void) => T,
 ): Promise<T> {

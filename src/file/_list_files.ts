@@ -8,7 +8,7 @@
 // before or after a given id unless that id also starts with the prefix. Such files are
 // opened, and their ids read, only when the prefix cannot place them outside the page.
 
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { idProblem, idToFileStem } from "../ids.ts";
 import { compareCodePoints, type ListPlan, lowerBound } from "../query.ts";
 import type { RecordTypes } from "../records.ts";

@@ -19,19 +19,17 @@
 // an acknowledged record. A record counts once its `write` returned in full; a short write
 // is reported as a failure, and its torn bytes are skipped like any other.
 
-import { constants } from "node:fs";
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { StorageError } from "../errors.ts";
 import { idToFileStem } from "../ids.ts";
 import type { OutputPlan } from "../query.ts";
 import { syncDir } from "./_atomic.ts";
-import { errorCode, fs } from "./_fs.ts";
+import { errorCode, fs, openFlags } from "./_fs.ts";
 import {
   checkFileType,
   limitedText,
   MAX_RECORD_BYTES,
   openFile,
-  READ_FLAGS,
   removeFile,
 } from "./_record_file.ts";
 import { Slicer } from "./_slices.ts";
@@ -116,8 +114,6 @@ export class OutputLogs {
   }
 }
 
-const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT |
-  (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
 /** Bytes read at a time. */
 const CHUNK = 256 * 1024;
 const NEWLINE = 10;
@@ -168,7 +164,7 @@ async function appendRecord(
     throw error;
   });
   if (named !== undefined) checkFileType(named, path, options.context);
-  const opened = await openFile(path, APPEND_FLAGS, options.context, 0o600);
+  const opened = await openFile(path, openFlags().append, options.context, 0o600);
   if (opened === null) {
     // The directory is missing, or the log was deleted between the two calls.
     throw Object.assign(new Error(`"${path}" is missing`), { code: "ENOENT" });
@@ -219,7 +215,7 @@ async function readLines(
   plan: OutputPlan,
   context: string,
 ): Promise<string[]> {
-  const opened = await openFile(path, READ_FLAGS, context);
+  const opened = await openFile(path, openFlags().read, context);
   if (opened === null) return [];
   const { handle, stat } = opened;
   const end = plan.limit === undefined ? Infinity : plan.from + plan.limit;

@@ -11,21 +11,18 @@
 // below yields to the event loop every few milliseconds. Large files and a full
 // descriptor table use the asynchronous calls instead.
 
-import { constants } from "node:fs";
-import { sep } from "node:path";
+import { sep } from "../_path.ts";
 import { formatJson, type JsonValue } from "../codec.ts";
 import { CorruptRecordError, StorageError, ValidationError } from "../errors.ts";
 import { decodeRecord, type RecordKind, type RecordTypes } from "../records.ts";
-import { errorCode, fs } from "./_fs.ts";
+import { errorCode, type FileType, fs, openFlags } from "./_fs.ts";
 import { Slicer } from "./_slices.ts";
 
 /** The largest record file, in bytes, that is written or read. */
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 const LIMIT_TEXT = "64 MiB";
 
-/** Open for reading; never follow a final symbolic link; never wait for a FIFO's writer. */
-export const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) |
-  (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+export type { FileType } from "./_fs.ts";
 /** Files up to this size take the synchronous path. */
 const SYNC_READ_BYTES = 1024 * 1024;
 /** Descriptor-table and busy errors: the asynchronous path retries them with backoff. */
@@ -100,19 +97,20 @@ export async function readRecord<K extends RecordKind>(
   path: string,
   what: string,
 ): Promise<RecordTypes[K] | null> {
-  const bytes = await readFileBytes(path, what);
-  return bytes === null ? null : parseRecord(kind, bytes, path, what);
+  const text = await readFileText(path, what);
+  return text === null ? null : parseRecord(kind, text, path, what);
 }
 
 /**
  * Reads a small file safely (see the module comment), for records and `metadata.json`.
  *
- * @returns Its bytes, or `null` when there is no file.
- * @throws {CorruptRecordError} When it is not a regular file within the record limit.
+ * @returns Its text, or `null` when there is no file.
+ * @throws {CorruptRecordError} When it is not a regular file within the record limit, or
+ * not UTF-8.
  */
-export async function readFileBytes(path: string, what: string): Promise<Uint8Array | null> {
-  const bytes = readSmallSync(path, what);
-  return bytes === FALLBACK ? await readAsync(path, what) : bytes;
+export function readFileText(path: string, what: string): Promise<string | null> {
+  const text = readSmallSync(path, what);
+  return text === FALLBACK ? readAsync(path, what) : Promise.resolve(text);
 }
 
 /** Files in one directory, named on demand (a long list of paths is never built at once). */
@@ -139,31 +137,22 @@ export async function readRecords<K extends RecordKind>(
   const slicer = new Slicer();
   for (let i = 0; i < files.count; i++) {
     const path = `${files.dir}${sep}${files.name(i)}`;
-    const bytes = await readFileBytes(path, what);
-    if (bytes !== null && visit(parseRecord(kind, bytes, path, what), i) === false) return;
-    await slicer.pause();
+    // Synchronous while files are small and descriptors free: no promise per file.
+    let text = readSmallSync(path, what);
+    if (text === FALLBACK) text = await readAsync(path, what);
+    if (text !== null && visit(parseRecord(kind, text, path, what), i) === false) return;
+    const pause = slicer.pause();
+    if (pause !== undefined) await pause;
   }
 }
 
-/** Decodes the bytes of a record file. */
+/** Decodes the text of a record file. */
 function parseRecord<K extends RecordKind>(
   kind: K,
-  bytes: Uint8Array,
+  text: string,
   path: string,
   what: string,
 ): RecordTypes[K] {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch (error) {
-    throw corrupt(
-      `Cannot read ${what}`,
-      path,
-      "is not valid UTF-8 text",
-      "restore it from a backup or",
-      error,
-    );
-  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -184,6 +173,21 @@ function parseRecord<K extends RecordKind>(
     );
   }
   return decodeRecord(kind, json, what, path);
+}
+
+/** The text of a file's bytes, which must be UTF-8. */
+function decodeText(bytes: Uint8Array, path: string, what: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch (error) {
+    throw corrupt(
+      `Cannot read ${what}`,
+      path,
+      "is not valid UTF-8 text",
+      "restore it from a backup or",
+      error,
+    );
+  }
 }
 
 /**
@@ -212,12 +216,19 @@ const REPLACED = Symbol("replaced");
 /** Opens of a file that keeps being replaced before the read gives up. */
 const ATTEMPTS = 3;
 
+/**
+ * The buffer small files are read into, reused: their text is decoded before the read
+ * returns, so no caller ever holds it. Saves an allocation (and garbage) per file.
+ */
+let scratch: Uint8Array | undefined;
+const SCRATCH_BYTES = 64 * 1024;
+
 /** Reads a small regular file synchronously; `FALLBACK` hands it to `readAsync`. */
-function readSmallSync(path: string, what: string): Uint8Array | null | typeof FALLBACK {
+function readSmallSync(path: string, what: string): string | null | typeof FALLBACK {
   for (let attempt = 1;; attempt++) {
     let fd: number;
     try {
-      fd = fs.openSync(path, READ_FLAGS);
+      fd = fs.openSync(path, openFlags().read);
     } catch (error) {
       if (errorCode(error) === "ENOENT") return null;
       if (TRANSIENT.has(errorCode(error)!)) return FALLBACK;
@@ -230,15 +241,21 @@ function readSmallSync(path: string, what: string): Uint8Array | null | typeof F
       if (checked === null) return null;
       if (checked === REPLACED) continue;
       checkFile(stat, path, what);
-      if (stat.size > SYNC_READ_BYTES) return FALLBACK;
-      const buffer = new Uint8Array(stat.size + 1);
+      const size = stat.size;
+      if (size > SYNC_READ_BYTES) return FALLBACK;
+      const buffer = size < SCRATCH_BYTES
+        ? scratch ??= new Uint8Array(SCRATCH_BYTES)
+        : new Uint8Array(size + 1);
+      // One byte more than the size: a file that grew is caught, not cut short.
+      const end = size + 1;
       let length = 0;
-      while (length < buffer.length) {
-        const read = fs.readSync(fd, buffer, length, buffer.length - length, length);
+      while (length < end) {
+        // From the descriptor's own offset (a position would cost a BigInt under Deno).
+        const read = fs.readSync(fd, buffer, length, end - length, null);
         if (read === 0) break;
         length += read;
       }
-      return checkLength(buffer, length, stat.size, path, what);
+      return decodeText(checkLength(buffer, length, size, path, what), path, what);
     } finally {
       fs.closeSync(fd);
     }
@@ -246,8 +263,8 @@ function readSmallSync(path: string, what: string): Uint8Array | null | typeof F
 }
 
 /** Reads a file through the asynchronous calls, which bound and retry descriptors. */
-async function readAsync(path: string, what: string): Promise<Uint8Array | null> {
-  const opened = await openFile(path, READ_FLAGS, `Cannot read ${what}`);
+async function readAsync(path: string, what: string): Promise<string | null> {
+  const opened = await openFile(path, openFlags().read, `Cannot read ${what}`);
   if (opened === null) return null;
   const { handle, stat } = opened;
   try {
@@ -259,7 +276,7 @@ async function readAsync(path: string, what: string): Promise<Uint8Array | null>
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    return checkLength(buffer, length, stat.size, path, what);
+    return decodeText(checkLength(buffer, length, stat.size, path, what), path, what);
   } finally {
     await handle.close();
   }
@@ -268,7 +285,7 @@ async function readAsync(path: string, what: string): Promise<Uint8Array | null>
 /** An open file checked to be the regular file its path names. */
 export interface OpenFile {
   handle: Awaited<ReturnType<typeof fs.open>>;
-  stat: FileType & { dev: number; ino: number };
+  stat: FileType;
 }
 
 /**
@@ -362,19 +379,6 @@ function checkNamed(
       "try again",
     { code: "IO" },
   );
-}
-
-/** What `fstat` tells about an open file. */
-export interface FileType {
-  size: number;
-  isFile(): boolean;
-  isDirectory(): boolean;
-  isFIFO(): boolean;
-  isSocket(): boolean;
-  isCharacterDevice(): boolean;
-  isBlockDevice(): boolean;
-  /** Only `lstat` tells (`fstat` describes what a link points to). */
-  isSymbolicLink?(): boolean;
 }
 
 /** Checks, on the open handle, that this is a regular file within the size limit. */

@@ -2,14 +2,16 @@
 // slices the loop runs timers and I/O callbacks. `setImmediate` is the cheapest macrotask
 // on all three runtimes (7 µs; a nested `setTimeout(0)` is clamped to 1–4 ms).
 
-import { setImmediate } from "node:timers";
+import { setImmediate } from "../_runtime.ts";
 
 /** How long a slice of synchronous work may run before it yields, in milliseconds. */
 export const SLICE_MS = 4;
 
 /** Resolves on a later turn of the event loop, after timers and I/O callbacks ran. */
 export function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  // Two hops: a slice that ran in an I/O callback (the loop's poll phase) would otherwise
+  // resume in the same turn's check phase, before any timer had a chance to run.
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /** Tracks the current slice: `await slicer.pause()` yields once the slice is used up. */
@@ -29,23 +31,28 @@ export class Slicer {
 const RUN = 2048;
 
 /**
- * Sorts `items` like `items.sort(compare)` (stable), in slices: runs of {@linkcode RUN}
- * items are sorted, then merged pairwise, yielding between slices.
+ * The indexes `0 … count - 1` ordered by `compare` (stable), sorted in slices: runs of
+ * {@linkcode RUN} indexes are sorted, then merged pairwise, yielding between slices. An
+ * index array is compact: sorting 100,000 entries allocates two typed arrays, not 100,000
+ * objects for the garbage collector to trace.
  */
-export async function sortInSlices<T>(items: T[], compare: (a: T, b: T) => number): Promise<T[]> {
-  if (items.length <= RUN) return items.sort(compare);
+export async function sortIndexes(
+  count: number,
+  compare: (a: number, b: number) => number,
+): Promise<Uint32Array> {
+  let from = new Uint32Array(count);
+  for (let i = 0; i < count; i++) from[i] = i;
   const slicer = new Slicer();
-  for (let lo = 0; lo < items.length; lo += RUN) {
-    const run = items.slice(lo, lo + RUN).sort(compare);
-    for (let i = 0; i < run.length; i++) items[lo + i] = run[i];
-    await slicer.pause();
+  for (let lo = 0; lo < count; lo += RUN) {
+    from.subarray(lo, Math.min(lo + RUN, count)).sort(compare);
+    if (count > RUN) await slicer.pause();
   }
-  let from = items;
-  let to = new Array<T>(items.length);
-  for (let width = RUN; width < items.length; width *= 2) {
-    for (let lo = 0; lo < items.length; lo += 2 * width) {
-      const mid = Math.min(lo + width, items.length);
-      const hi = Math.min(lo + 2 * width, items.length);
+  if (count <= RUN) return from;
+  let to = new Uint32Array(count);
+  for (let width = RUN; width < count; width *= 2) {
+    for (let lo = 0; lo < count; lo += 2 * width) {
+      const mid = Math.min(lo + width, count);
+      const hi = Math.min(lo + 2 * width, count);
       let i = lo;
       let j = mid;
       let k = lo;
@@ -59,4 +66,11 @@ export async function sortInSlices<T>(items: T[], compare: (a: T, b: T) => numbe
     [from, to] = [to, from];
   }
   return from;
+}
+
+/** Sorts `items` like `items.sort(compare)` (stable), in slices (see `sortIndexes`). */
+export async function sortInSlices<T>(items: T[], compare: (a: T, b: T) => number): Promise<T[]> {
+  if (items.length <= RUN) return items.sort(compare);
+  const order = await sortIndexes(items.length, (a, b) => compare(items[a], items[b]));
+  return Array.from(order, (index) => items[index]);
 }

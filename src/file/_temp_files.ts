@@ -43,10 +43,18 @@ const TEMP = /^\.cvm-(\d+)-(?:(x|[0-9a-f]{12})-([lu]))?[0-9a-f]{16}\.(tmp|del)$/
 /** Whether the advisory locks of this runtime work here; `false` once one failed. */
 let locksWork = true;
 
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+/** Random bytes drawn ahead, 8 per name: one `getRandomValues` call serves 512 names. */
+const pool = new Uint8Array(4096);
+let used = pool.length;
+
 function randomHex(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  if (used === pool.length) {
+    crypto.getRandomValues(pool);
+    used = 0;
+  }
   let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
+  for (const end = used + 8; used < end; used++) hex += HEX[pool[used]];
   return hex;
 }
 
