@@ -4,11 +4,11 @@
  * @module
  */
 
-import { dirname, join, resolve } from "../_path.ts";
+import { Lifecycle } from "../_lifecycle.ts";
+import { join, resolve } from "../_path.ts";
 import { findHomeDir, isHomeRelative, readEnv, underHome } from "../_env.ts";
 import {
   ConfigError,
-  ConnectionError,
   CorruptRecordError,
   NotConnectedError,
   StorageError,
@@ -26,27 +26,20 @@ import type {
   Program,
   StorageAdapter,
 } from "../types.ts";
-import {
-  isTempName,
-  makeDir,
-  removeStaleTemps,
-  syncDir,
-  tempName,
-  writeAtomic,
-} from "./_atomic.ts";
+import { makeDir, syncDir, tempName, writeAtomic } from "./_atomic.ts";
 import { metadataPath, readCurrentId, writeCurrentId } from "./_current.ts";
-import { checkDataDir, checkRecordDir } from "./_data_dir.ts";
 import { syncDirShared } from "./_dir_sync.ts";
-import { errorCode, fs, loadProcessFacts } from "./_fs.ts";
+import { errorCode, fs } from "./_fs.ts";
 import {
   createEntry,
   historyFileName,
   type HistoryListing,
   readHistory,
 } from "./_history_files.ts";
-import { describeIoError, ioAdvice, ioError } from "./_io_error.ts";
+import { ioError } from "./_io_error.ts";
 import { ListingCache } from "./_listing_cache.ts";
 import { executionFilter, readList, type RecordListing } from "./_list_files.ts";
+import { DIRS, openDataDir } from "./_open.ts";
 import { OUTPUT_DIR, OutputLogs } from "./_output.ts";
 import { corrupt, readRecord, recordText, removeFile } from "./_record_file.ts";
 
@@ -73,12 +66,6 @@ export interface FileStorageOptions {
 }
 
 type Kind = "program" | "execution";
-const DIRS = { program: "programs", execution: "executions", history: "history" } as const;
-/**
- * The directories `connect` checks (no symbolic link, owned by this user, not writable by
- * others): those of `DIRS`, which it creates, and `outputs/`, once it exists.
- */
-const RECORD_DIRS = [...new Set([...Object.values(DIRS), "outputs"])];
 
 /**
  * Stores each record as a human-readable JSON file:
@@ -111,9 +98,8 @@ export class FileStorageAdapter implements StorageAdapter {
   /** The absolute path of the data directory. */
   readonly dataDir: string;
   readonly #fsync: boolean;
-  #connected = false;
-  /** The last `connect()` or `disconnect()` still running; later ones wait for it. */
-  #transition: { kind: "connect" | "disconnect"; done: Promise<void> } | undefined;
+  /** Open (`true`) between `connect()` and `disconnect()`; orders the two. */
+  readonly #lifecycle = new Lifecycle<true>();
   /**
    * Directories this connection has checked (a directory, not a link) and whose entry in
    * their parent it has made durable.
@@ -183,74 +169,12 @@ export class FileStorageAdapter implements StorageAdapter {
    * directory in it is a symbolic link; the message says how to fix it.
    */
   connect(): Promise<void> {
-    const pending = this.#transition;
-    if (pending?.kind === "connect") return pending.done;
-    if (pending === undefined && this.#connected) return Promise.resolve();
-    return this.#enqueue("connect", () => this.#open());
-  }
-
-  async #open(): Promise<void> {
-    if (this.#connected) return;
-    try {
-      await loadProcessFacts();
-      const first = await fs.mkdir(this.dataDir, { recursive: true, mode: 0o700 });
-      if (first !== undefined && this.#fsync) {
-        // Make each directory mkdir created durable, from the data directory up.
-        for (let made = this.dataDir;; made = dirname(made)) {
-          await syncDir(dirname(made));
-          if (made === first || dirname(made) === made) break;
-        }
-      }
-      const owner = await checkDataDir(this.dataDir);
+    return this.#lifecycle.open(async () => {
       this.#durableDirs.clear();
       this.#ensuring.clear();
-      const made: string[] = [];
-      for (const dir of RECORD_DIRS) {
-        const path = join(this.dataDir, dir);
-        if (await checkRecordDir(this.dataDir, path, owner) === "ok") continue;
-        // outputs/ is made by the first output written; the others now.
-        if (!(Object.values(DIRS) as string[]).includes(dir)) continue;
-        if (await makeDir(path)) made.push(path);
-        await checkRecordDir(this.dataDir, path, owner);
-      }
-      if (this.#fsync) await syncDir(this.dataDir);
-      for (const dir of Object.values(DIRS)) this.#durableDirs.add(join(this.dataDir, dir));
-      await this.#removeStaleTemps();
-    } catch (error) {
-      if (error instanceof StorageError) throw error;
-      throw new ConnectionError(
-        `Cannot open data directory "${this.dataDir}": ${describeIoError(error)}; ` +
-          `${ioAdvice(error)}, or choose another data directory with dataDir or CVM_DATA_DIR`,
-        { cause: error },
-      );
-    }
-    this.#connected = true;
-  }
-
-  /**
-   * Removes the temp files of writers proven gone (see src/file/_temp_files.ts) from the
-   * data directory, its record directories and the directories of each execution. It
-   * follows no symbolic link: a link where an execution's directory belongs is skipped.
-   */
-  async #removeStaleTemps(): Promise<void> {
-    await removeStaleTemps(this.dataDir);
-    for (const dir of RECORD_DIRS) {
-      const path = join(this.dataDir, dir);
-      await removeStaleTemps(path);
-      if (dir !== DIRS.history && dir !== "outputs") continue;
-      let entries;
-      try {
-        entries = await fs.readDirEntries(path);
-      } catch (error) {
-        if (errorCode(error) === "ENOENT") continue;
-        throw error;
-      }
-      for (const { name, kind } of entries) {
-        if (kind === "directory" && !isTempName(name)) {
-          await removeStaleTemps(join(path, name));
-        }
-      }
-    }
+      for (const dir of await openDataDir(this.dataDir, this.#fsync)) this.#durableDirs.add(dir);
+      return true;
+    });
   }
 
   /**
@@ -259,28 +183,11 @@ export class FileStorageAdapter implements StorageAdapter {
    * Calls already running finish.
    */
   disconnect(): Promise<void> {
-    const pending = this.#transition;
-    if (pending?.kind === "disconnect") return pending.done;
-    if (pending === undefined && !this.#connected) return Promise.resolve();
-    return this.#enqueue("disconnect", () => {
-      this.#connected = false;
+    return this.#lifecycle.close(() => {
       this.#durableDirs.clear();
       this.#ensuring.clear();
       return Promise.resolve();
     });
-  }
-
-  /** Runs `work` after every earlier `connect()` and `disconnect()` has settled. */
-  #enqueue(kind: "connect" | "disconnect", work: () => Promise<void>): Promise<void> {
-    const previous = this.#transition?.done.catch(() => {}) ?? Promise.resolve();
-    const done = previous.then(work);
-    const transition = { kind, done };
-    this.#transition = transition;
-    const settle = () => {
-      if (this.#transition === transition) this.#transition = undefined;
-    };
-    done.then(settle, settle);
-    return done;
   }
 
   /**
@@ -289,7 +196,7 @@ export class FileStorageAdapter implements StorageAdapter {
    * @returns `true` between `connect()` and `disconnect()`.
    */
   isConnected(): boolean {
-    return this.#connected;
+    return this.#lifecycle.current !== undefined;
   }
 
   /**
@@ -605,7 +512,7 @@ export class FileStorageAdapter implements StorageAdapter {
       throw Object.assign(new Error(`"${dir}" is a file, not a directory`), { code: "ENOTDIR" });
     }
     if (this.#fsync) await syncDirShared(parent);
-    if (this.#connected) this.#durableDirs.add(dir);
+    if (this.isConnected()) this.#durableDirs.add(dir);
   }
 
   async #save(kind: Kind, record: Program | Execution): Promise<void> {
@@ -676,7 +583,7 @@ export class FileStorageAdapter implements StorageAdapter {
   }
 
   #assertConnected(action: string): void {
-    if (!this.#connected) {
+    if (!this.isConnected()) {
       throw new NotConnectedError(
         `Cannot ${action}: the FileStorageAdapter for "${this.dataDir}" is not connected; ` +
           "call connect() first",

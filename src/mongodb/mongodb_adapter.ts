@@ -30,7 +30,7 @@ import { bulkHistory, bulkOutputs } from "./_bulk.ts";
 import { bounded, type Call } from "./_call.ts";
 import { closeSession, openSession, type Session } from "./_connection.ts";
 import { type Failed, mapFailure } from "./_errors.ts";
-import { Lifecycle } from "./_lifecycle.ts";
+import { Lifecycle } from "../_lifecycle.ts";
 import { type MongoDBOptions, readOptions, type Settings } from "./_options.ts";
 import {
   appendLines,
