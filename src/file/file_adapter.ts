@@ -7,12 +7,7 @@
 import { Lifecycle } from "../_lifecycle.ts";
 import { join, resolve } from "../_path.ts";
 import { findHomeDir, isHomeRelative, readEnv, underHome } from "../_env.ts";
-import {
-  ConfigError,
-  CorruptRecordError,
-  NotConnectedError,
-  StorageError,
-} from "../errors.ts";
+import { ConfigError, CorruptRecordError, NotConnectedError, StorageError } from "../errors.ts";
 import { assertId, checkCurrentId, idToFileStem } from "../ids.ts";
 import { checkOutputLines, checkRecord, historyConflict, type RecordTypes } from "../records.ts";
 import { checkHistoryQuery, checkListQuery, checkOutputQuery, type ListPlan } from "../query.ts";
