@@ -12,7 +12,6 @@ import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, utimes } from "nod
 import { link, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileStorageAdapter } from "../dist/mod.js";
 import {
   entry,
   entryFileName,
@@ -23,6 +22,11 @@ import {
   scaled,
   table,
 } from "./_bench.mjs";
+
+// The built package, loaded at run time: dist/ exists only after `deno task build:npm`.
+const PACKAGE = new URL("../dist/mod.js", import.meta.url).href;
+/** @type {typeof import("../mod.ts").FileStorageAdapter} */
+const FileStorageAdapter = (await import(PACKAGE)).FileStorageAdapter;
 
 const WRITES = 20;
 const READS = 200;
