@@ -11,9 +11,10 @@ import {
   type BulkReader,
   offerBulkReads,
 } from "../_bulk.ts";
-import { type NativeDocument, toDocument } from "../document.ts";
-import { NotConnectedError, type StorageError } from "../errors.ts";
+import type { NativeDocument } from "../document.ts";
+import { ConnectionError, NotConnectedError, type StorageError } from "../errors.ts";
 import { assertId, checkCurrentId } from "../ids.ts";
+import { Lifecycle } from "../_lifecycle.ts";
 import { checkHistoryQuery, checkListQuery, checkOutputQuery } from "../query.ts";
 import { checkOutputLines, checkRecord, type RecordKind } from "../records.ts";
 import type {
@@ -26,33 +27,37 @@ import type {
   Program,
   StorageAdapter,
 } from "../types.ts";
-import { bulkHistory, bulkOutputs } from "./_bulk.ts";
-import { bounded, type Call } from "./_call.ts";
-import { closeSession, openSession, type Session } from "./_connection.ts";
-import { type Failed, mapFailure } from "./_errors.ts";
-import { Lifecycle } from "../_lifecycle.ts";
+import type { Call } from "./_call.ts";
+import type { Session } from "./_connection.ts";
+import type * as EngineModule from "./_engine.ts";
+import type { Failed } from "./_errors.ts";
 import { type MongoDBOptions, readOptions, type Settings } from "./_options.ts";
-import {
-  appendLines,
-  deleteLines,
-  OutputEnds,
-  readCurrent,
-  readLines,
-  writeCurrent,
-} from "./_output.ts";
-import {
-  checkSize,
-  decodeDocument,
-  deleteRecord,
-  findRecord,
-  insertHistory,
-  type Kind,
-  listRecords,
-  readHistory,
-  saveRecord,
-} from "./_records.ts";
+import type { OutputEnds } from "./_output.ts";
+import type { Kind } from "./_records.ts";
 
 export type { MongoDBOptions } from "./_options.ts";
+
+/** The modules a connection runs, loaded by the first `connect()`. */
+type Engine = typeof EngineModule;
+let loadingEngine: Promise<Engine> | undefined;
+
+/** Loads the engine once; a failed load is tried again by the next `connect()`. */
+function loadEngine(): Promise<Engine> {
+  return loadingEngine ??= import("./_engine.ts").catch((error) => {
+    loadingEngine = undefined;
+    throw new ConnectionError(
+      `Cannot load the MongoDB backend's modules: ${error}; reinstall @cvm/storage`,
+      { cause: error },
+    );
+  });
+}
+
+/** An open connection: the session, the engine that serves it, and its output ends. */
+interface Connection {
+  session: Session;
+  engine: Engine;
+  outputEnds: OutputEnds;
+}
 
 /** What makes retrying a write that may have been stored safe. */
 const SAFE = "and saving it again is safe";
@@ -115,8 +120,7 @@ const SAFE = "and saving it again is safe";
  */
 export class MongoDBAdapter implements StorageAdapter {
   readonly #settings: Settings;
-  #lifecycle = new Lifecycle<Session>();
-  #outputEnds = new OutputEnds();
+  #lifecycle = new Lifecycle<Connection>();
 
   /**
    * Creates an unconnected adapter. Nothing is loaded or opened until `connect()`.
@@ -140,7 +144,11 @@ export class MongoDBAdapter implements StorageAdapter {
    * the indexes cannot be created (old data with duplicate ids: the message names them).
    */
   connect(): Promise<void> {
-    return this.#lifecycle.open(() => openSession(this.#settings));
+    return this.#lifecycle.open(async () => {
+      const engine = await loadEngine();
+      const session = await engine.openSession(this.#settings);
+      return { session, engine, outputEnds: new engine.OutputEnds() };
+    });
   }
 
   /**
@@ -150,10 +158,9 @@ export class MongoDBAdapter implements StorageAdapter {
    * `ConnectionError` with `maybeStored: true`).
    */
   disconnect(): Promise<void> {
-    return this.#lifecycle.close((session) => {
-      this.#outputEnds = new OutputEnds();
-      return closeSession(this.#settings, session);
-    });
+    return this.#lifecycle.close(({ session, engine }) =>
+      engine.closeSession(this.#settings, session)
+    );
   }
 
   /** Disconnects; for `await using`. */
@@ -242,14 +249,14 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
   async saveHistory(history: History): Promise<void> {
-    const session = this.#connected("save history");
+    const connection = this.#connected("save history");
     const { json, executionId, step } = checkRecord("history", history);
     const what = `Cannot save history of execution "${executionId}" at step ${step}`;
-    const document = this.#document(session, "history", json, what);
+    const document = this.#document(connection, "history", json, what);
     await this.#run(
-      session,
+      connection,
       { what, write: true, retry: SAFE },
-      (call) => insertHistory(call, document, json, this.#settings.dbName),
+      (call) => connection.engine.insertHistory(call, document, json, this.#settings.dbName),
     );
   }
 
@@ -268,14 +275,14 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
   async getHistory(executionId: string, query?: HistoryQuery): Promise<History[]> {
-    const session = this.#connected("get history");
+    const connection = this.#connected("get history");
     assertId(executionId, "Cannot get history", "executionId");
     const what = `Cannot get history of execution "${executionId}"`;
     const plan = checkHistoryQuery(query, what);
     return await this.#run(
-      session,
+      connection,
       { what, write: false, retry: "" },
-      (call) => readHistory(call, executionId, plan, this.#settings.dbName),
+      (call) => connection.engine.readHistory(call, executionId, plan, this.#settings.dbName),
     );
   }
 
@@ -291,11 +298,11 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
   async listPrograms(query?: ListQuery): Promise<Program[]> {
-    const session = this.#connected("list programs");
+    const connection = this.#connected("list programs");
     const plan = checkListQuery(query, "Cannot list programs", false);
-    return await this.#run(session, { what: "Cannot list programs", write: false, retry: "" }, (
+    return await this.#run(connection, { what: "Cannot list programs", write: false, retry: "" }, (
       call,
-    ) => listRecords(call, "program", plan, this.#settings.dbName));
+    ) => connection.engine.listRecords(call, "program", plan, this.#settings.dbName));
   }
 
   /**
@@ -311,13 +318,13 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
   async listExecutions(query?: ExecutionQuery): Promise<Execution[]> {
-    const session = this.#connected("list executions");
+    const connection = this.#connected("list executions");
     const what = "Cannot list executions";
     const plan = checkListQuery(query, what, true);
     return await this.#run(
-      session,
+      connection,
       { what, write: false, retry: "" },
-      (call) => listRecords(call, "execution", plan, this.#settings.dbName),
+      (call) => connection.engine.listRecords(call, "execution", plan, this.#settings.dbName),
     );
   }
 
@@ -332,12 +339,16 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
   async deleteProgram(id: string): Promise<boolean> {
-    const session = this.#connected("delete program");
+    const connection = this.#connected("delete program");
     assertId(id, "Cannot delete program");
     const what = `Cannot delete program "${id}"`;
-    return await this.#run(session, { what, write: true, retry: "and deleting it again is safe" }, (
+    return await this.#run(connection, {
+      what,
+      write: true,
+      retry: "and deleting it again is safe",
+    }, (
       call,
-    ) => deleteRecord(call, "program", id));
+    ) => connection.engine.deleteRecord(call, "program", id));
   }
 
   /**
@@ -353,19 +364,19 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
   async deleteExecution(id: string): Promise<boolean> {
-    const session = this.#connected("delete execution");
+    const connection = this.#connected("delete execution");
     assertId(id, "Cannot delete execution");
     const what = `Cannot delete execution "${id}"`;
-    this.#outputEnds.delete(id);
+    connection.outputEnds.delete(id);
     return await this.#run(
-      session,
+      connection,
       { what, write: true, retry: "and deleting it again is safe" },
       async (
         call,
       ) => {
-        await call.step(() => session.history.deleteMany({ executionId: id }));
-        await deleteLines(call, id);
-        return await deleteRecord(call, "execution", id);
+        await call.step(() => connection.session.history.deleteMany({ executionId: id }));
+        await connection.engine.deleteLines(call, id);
+        return await connection.engine.deleteRecord(call, "execution", id);
       },
     );
   }
@@ -383,7 +394,7 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
   async appendOutput(executionId: string, lines: string[]): Promise<void> {
-    const session = this.#connected("append output");
+    const connection = this.#connected("append output");
     assertId(executionId, "Cannot append output", "executionId");
     const what = `Cannot append output of execution "${executionId}"`;
     const copy = checkOutputLines(lines, what);
@@ -394,10 +405,10 @@ export class MongoDBAdapter implements StorageAdapter {
       retry: "so read the output (getOutput) before appending the lines again",
     };
     await this.#run(
-      session,
+      connection,
       failed,
       (call) =>
-        appendLines(call, executionId, copy, this.#outputEnds, {
+        connection.engine.appendLines(call, executionId, copy, connection.outputEnds, {
           what,
           dbName: this.#settings.dbName,
         }),
@@ -417,14 +428,14 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
   async getOutput(executionId: string, query?: OutputQuery): Promise<string[]> {
-    const session = this.#connected("get output");
+    const connection = this.#connected("get output");
     assertId(executionId, "Cannot get output", "executionId");
     const what = `Cannot get output of execution "${executionId}"`;
     const plan = checkOutputQuery(query, what);
     return await this.#run(
-      session,
+      connection,
       { what, write: false, retry: "" },
-      (call) => readLines(call, executionId, plan, this.#settings.dbName),
+      (call) => connection.engine.readLines(call, executionId, plan, this.#settings.dbName),
     );
   }
 
@@ -438,12 +449,12 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
   async getCurrentExecutionId(): Promise<string | null> {
-    const session = this.#connected("get the current execution");
+    const connection = this.#connected("get the current execution");
     const what = "Cannot get the current execution";
     return await this.#run(
-      session,
+      connection,
       { what, write: false, retry: "" },
-      (call) => readCurrent(call, this.#settings.dbName),
+      (call) => connection.engine.readCurrent(call, this.#settings.dbName),
     );
   }
 
@@ -457,12 +468,12 @@ export class MongoDBAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the server fails.
    */
   async setCurrentExecutionId(id: string | null): Promise<void> {
-    const session = this.#connected("set the current execution");
+    const connection = this.#connected("set the current execution");
     const current = checkCurrentId(id);
     const what = "Cannot set the current execution";
-    await this.#run(session, { what, write: true, retry: "and setting it again is safe" }, (
+    await this.#run(connection, { what, write: true, retry: "and setting it again is safe" }, (
       call,
-    ) => writeCurrent(call, current));
+    ) => connection.engine.writeCurrent(call, current));
   }
 
   static {
@@ -474,14 +485,17 @@ export class MongoDBAdapter implements StorageAdapter {
   #bulkReader(): BulkReader {
     return {
       history: () =>
-        this.#bulk("read history in bulk", (call) => bulkHistory(call, this.#settings.dbName)),
+        this.#bulk(
+          "read history in bulk",
+          (call, { engine }) => engine.bulkHistory(call, this.#settings.dbName),
+        ),
       outputs: (options: BulkOutputOptions = {}) =>
         this.#bulk(
           "read output in bulk",
-          (call) =>
-            bulkOutputs(call, this.#settings.dbName, {
+          (call, { engine, outputEnds }) =>
+            engine.bulkOutputs(call, this.#settings.dbName, {
               executionIds: options.executionIds,
-              ends: this.#outputEnds,
+              ends: outputEnds,
             }),
         ),
     };
@@ -490,18 +504,18 @@ export class MongoDBAdapter implements StorageAdapter {
   /** Runs a bulk read, turning failures into storage errors. */
   async *#bulk<T extends BulkHistoryItem | BulkOutputItem>(
     action: string,
-    read: (call: Call) => AsyncGenerator<T>,
+    read: (call: Call, connection: Connection) => AsyncGenerator<T>,
   ): AsyncGenerator<T> {
-    const session = this.#connected(action);
+    const connection = this.#connected(action);
     try {
-      yield* read(this.#call(session));
+      yield* read(this.#call(connection), connection);
     } catch (error) {
-      throw this.#failure(session, { what: `Cannot ${action}`, write: false, retry: "" }, error);
+      throw this.#failure(connection, { what: `Cannot ${action}`, write: false, retry: "" }, error);
     }
   }
 
-  /** The open session, or `NotConnectedError`. */
-  #connected(action: string): Session {
+  /** The open connection, or `NotConnectedError`. */
+  #connected(action: string): Connection {
     if (this.#lifecycle.current === undefined) {
       throw new NotConnectedError(
         `Cannot ${action}: the MongoDBAdapter for "${this.#settings.display}" is not ` +
@@ -513,66 +527,72 @@ export class MongoDBAdapter implements StorageAdapter {
 
   /** A record's document, checked against the size limit. */
   #document(
-    session: Session,
+    connection: Connection,
     kind: RecordKind,
-    json: Parameters<typeof toDocument>[1],
+    json: Parameters<Engine["toDocument"]>[1],
     what: string,
   ): NativeDocument {
-    const document = toDocument(kind, json, { server: session.server });
-    checkSize(session, document, what);
+    const document = connection.engine.toDocument(kind, json, {
+      server: connection.session.server,
+    });
+    connection.engine.checkSize(connection.session, document, what);
     return document;
   }
 
   async #save(kind: Kind, record: unknown): Promise<void> {
-    const session = this.#connected(`save ${kind}`);
+    const connection = this.#connected(`save ${kind}`);
     const { json, id } = checkRecord(kind, record);
     const what = `Cannot save ${kind} "${id}"`;
-    const document = this.#document(session, kind, json, what);
+    const document = this.#document(connection, kind, json, what);
     await this.#run(
-      session,
+      connection,
       { what, write: true, retry: SAFE },
-      (call) => saveRecord(call, kind, id, document),
+      (call) => connection.engine.saveRecord(call, kind, id, document),
     );
   }
 
   async #get<K extends Kind>(kind: K, id: string) {
-    const session = this.#connected(`get ${kind}`);
+    const connection = this.#connected(`get ${kind}`);
     assertId(id, `Cannot get ${kind}`);
     const what = `Cannot get ${kind} "${id}"`;
     const document = await this.#run(
-      session,
+      connection,
       { what, write: false, retry: "" },
-      (call) => findRecord(call, kind, id),
+      (call) => connection.engine.findRecord(call, kind, id),
     );
     return document === null
       ? null
-      : decodeDocument(kind, document, `${kind} "${id}"`, this.#settings.dbName);
+      : connection.engine.decodeDocument(kind, document, `${kind} "${id}"`, this.#settings.dbName);
   }
 
   /** Runs a call's exchanges with the server, turning failures into storage errors. */
-  async #run<T>(session: Session, failed: Failed, work: (call: Call) => Promise<T>): Promise<T> {
+  async #run<T>(
+    connection: Connection,
+    failed: Failed,
+    work: (call: Call) => Promise<T>,
+  ): Promise<T> {
     try {
-      return await work(this.#call(session));
+      return await work(this.#call(connection));
     } catch (error) {
-      throw this.#failure(session, failed, error);
+      throw this.#failure(connection, failed, error);
     }
   }
 
   /** A call's exchanges with the server, each bounded by `timeoutMS`. */
-  #call(session: Session): Call {
+  #call({ session, engine }: Connection): Call {
     const timeoutMS = this.#settings.timeoutMS;
     return {
       session,
       timeoutMS,
-      step: (exchange) => bounded(timeoutMS, exchange, session.pending),
+      step: (exchange) => engine.bounded(timeoutMS, exchange, session.pending),
     };
   }
 
   /** The storage error for a failed call. */
-  #failure(session: Session, failed: Failed, error: unknown): StorageError {
-    return mapFailure(error, failed, {
+  #failure(connection: Connection, failed: Failed, error: unknown): StorageError {
+    return connection.engine.mapFailure(error, failed, {
       display: this.#settings.display,
-      connected: this.#lifecycle.current === session,
+      connected: this.#lifecycle.current === connection,
       redact: this.#settings.redact,
     });
   }
