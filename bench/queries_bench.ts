@@ -4,7 +4,7 @@
 //
 // A query is answered from the directory listing: listing 100,000 names is the floor of a
 // cold query. The adapter keeps a planned listing while the directory stays unchanged (its
-// modification time, 3 s old at least: see src/file/_listing_cache.ts), so each row is
+// modification time, settled for 250 ms or 3 s: see src/file/_listing_cache.ts), so each row is
 // measured twice:
 //
 // - cold: the directory was just changed (touched before every round, as a VM's last write
@@ -37,7 +37,7 @@ import {
 const ENTRIES = scaled(100_000);
 const EXECUTIONS = scaled(10_000);
 const PAGE = 100;
-/** Longer than the listing cache's margin (3 s). */
+/** Longer than the listing cache's longest settling time (3 s). */
 const SETTLE_MS = 3_500;
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));

@@ -353,6 +353,39 @@ Deno.test("FileStorageAdapter reuses the listing of an unchanged directory, and 
   });
 });
 
+Deno.test("FileStorageAdapter keeps a listing once its directory has settled for its file system's timestamp granularity", async () => {
+  await withAdapter(async (storage, dir) => {
+    for (let step = 0; step < 3; step++) await storage.saveHistory(makeHistory({ step }));
+    const historyDir = join(dir, "history", "e1");
+    const { fs } = await import("../src/file/_fs.ts");
+    const readDirNames = fs.readDirNames;
+    let listings = 0;
+    fs.readDirNames = (...args: Parameters<typeof readDirNames>) => {
+      listings++;
+      return readDirNames(...args);
+    };
+    const listingsFor = async (mtime: number) => {
+      await Deno.utime(historyDir, new Date(mtime), new Date(mtime));
+      listings = 0;
+      for (let query = 0; query < 3; query++) {
+        assertEquals((await storage.getHistory("e1", { reverse: true, limit: 1 }))[0].step, 2);
+      }
+      return listings;
+    };
+    try {
+      // Milliseconds in the modification time: a fine-grained file system (ext4, XFS, APFS,
+      // NTFS, tmpfs), whose times tick every few milliseconds; half a second is settled.
+      const fine = Date.now() - 500;
+      assertEquals(await listingsFor(fine % 1000 === 0 ? fine - 1 : fine), 1);
+      // A whole second may come from a coarse one (FAT: 2 s): listed afresh for 3 s.
+      assertEquals(await listingsFor(Math.floor(Date.now() / 1000) * 1000 - 1000), 3);
+      assertEquals(await listingsFor(Math.floor(Date.now() / 1000) * 1000 - 4000), 1);
+    } finally {
+      fs.readDirNames = readDirNames;
+    }
+  });
+});
+
 /** Entries written straight to disk, as many a VM run leaves behind. */
 async function writeEntries(dir: string, count: number): Promise<void> {
   const historyDir = join(dir, "history", "e1");

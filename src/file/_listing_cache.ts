@@ -4,18 +4,26 @@
 // listing again and again, and listing 100,000 names costs 0.1–0.6 s. A planned listing is
 // reused while the directory's device, inode and modification time are unchanged. Adding,
 // removing or renaming an entry sets the modification time to the current time, but only
-// to the file system's clock tick (a few milliseconds on Linux, 2 s on FAT), so two changes
-// within one tick may leave it equal. A listing is therefore kept only when the directory
-// had not changed for `MARGIN_MS` before the listing started: a later change is then at
-// least a tick later and always shows as a new time. Directories being written to right now
-// are listed afresh on each call.
+// to the file system's clock tick, so two changes within one tick may leave it equal. A
+// listing is therefore kept only when the directory had not changed for longer than a
+// tick before the listing started (see `settleMs`): a later change is then at least a tick
+// later and always shows as a new time. Directories being written to right now are listed
+// afresh on each call.
 
 import { join } from "../_path.ts";
 import { errorCode, fs } from "./_fs.ts";
 import { corrupt } from "./_record_file.ts";
 
-/** Longer than any file system's timestamp granularity. */
-const MARGIN_MS = 3000;
+/**
+ * How long a directory with this modification time must have been unchanged before its
+ * listing is kept: longer than its file system's timestamp granularity. A time with a
+ * millisecond part comes from a file system with fine timestamps, which tick every 10 ms
+ * at most (ext4, XFS, Btrfs, tmpfs, APFS, NTFS: the kernel's clock tick; exFAT: 10 ms);
+ * one on a whole second may come from a coarse one (ext3 and HFS+: 1 s; FAT: 2 s).
+ */
+export function settleMs(mtimeMs: number): number {
+  return mtimeMs % 1000 === 0 ? 3000 : 250;
+}
 /**
  * A directory whose last listing had at most this many names, and which has not grown
  * much since (by its size in bytes), is listed in one synchronous call: a few
@@ -94,7 +102,7 @@ export class ListingCache<T> {
     this.#sizes.set(dir, { bytes: stat.size, names: names.length });
     if (this.#sizes.size > SIZES) this.#sizes.delete(this.#sizes.keys().next().value!);
     const value = await plan(names);
-    if (started - stat.mtimeMs > MARGIN_MS) {
+    if (started - stat.mtimeMs > settleMs(stat.mtimeMs)) {
       this.#entries.set(dir, { dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, value });
       if (this.#entries.size > this.#max) {
         this.#entries.delete(this.#entries.keys().next().value!);
