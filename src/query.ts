@@ -123,7 +123,12 @@ function readOptions(
   const options: Record<string, unknown> = {};
   try {
     // Inside the try: Array.isArray throws on a revoked proxy.
-    if (query === null || typeof query !== "object" || Array.isArray(query)) {
+    // A plain object, or an instance of the caller's own class; not a built-in such as a
+    // `Date` or `Map`, whose contents are no options.
+    if (
+      query === null || typeof query !== "object" || Array.isArray(query) ||
+      Object.prototype.toString.call(query) !== "[object Object]"
+    ) {
       throw new ValidationError(
         `${context}: the query must be ${type} object or left out, not ${describe(query)}`,
       );
@@ -191,10 +196,11 @@ function invalid(context: string, name: string, value: unknown, expected: string
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (value instanceof Date) return "a Date";
   switch (typeof value) {
-    case "object":
-      return "an object";
+    case "object": {
+      const tag = Object.prototype.toString.call(value).slice(8, -1);
+      return tag === "Object" ? "an object" : `a ${tag}`;
+    }
     case "string":
       return value.length > 40 ? "a string" : `the string ${JSON.stringify(value)}`;
     case "number":

@@ -130,6 +130,10 @@ const QUERIES: readonly HistoryQuery[] = [
 
 /** History queries every adapter rejects. */
 const BAD_QUERIES: readonly unknown[] = [
+  // Objects, but not option objects: built-ins whose properties are no options.
+  new Date(0),
+  new Map([["limit", 1]]),
+  new Set(),
   null,
   "e1",
   1,

@@ -128,6 +128,10 @@ const FILTERS: readonly ExecutionQuery[] = [
 
 /** List queries both lists reject; `listPrograms` also rejects the execution filters. */
 const BAD_QUERIES: readonly unknown[] = [
+  // Objects, but not option objects: built-ins whose properties are no options.
+  new Date(0),
+  new Map([["limit", 1]]),
+  new Set(),
   null,
   "p1",
   1,

@@ -110,6 +110,10 @@ const RANGES: readonly { query: OutputQuery | undefined; from: number; to: numbe
 
 /** Output queries every adapter rejects. */
 const BAD_QUERIES: readonly unknown[] = [
+  // Objects, but not option objects: built-ins whose properties are no options.
+  new Date(0),
+  new Map([["limit", 1]]),
+  new Set(),
   null,
   "from",
   1,
