@@ -106,6 +106,37 @@ try {
     },
   });
 
+  // A new adapter over the settled store, as after a restart: each side gets a fresh one
+  // (connected before the clock starts), answered from the history's index.
+  let fresh: FileStorageAdapter | undefined;
+  const reconnect = async () => {
+    await fresh?.disconnect();
+    fresh = new FileStorageAdapter({ dataDir: storage.dataDir, fsync: false });
+    await fresh.connect();
+  };
+  const restarted: Row = {
+    name: `latest entry of ${ENTRIES}, a new adapter (history index)`,
+    ops: 1,
+    target: 20,
+    floor: {
+      name: "`getHistory(id)` on a new adapter",
+      before: reconnect,
+      run: () => fresh!.getHistory("long-run"),
+    },
+    library: {
+      name: "`getHistory(id, { reverse: true, limit: 1 })` on a new adapter",
+      before: reconnect,
+      run: () => fresh!.getHistory("long-run", { reverse: true, limit: 1 }),
+    },
+  };
+  // How long a new adapter's connect() takes over this store (it lists no indexed history).
+  const connects: number[] = [];
+  const connectOnce = async () => {
+    const started = performance.now();
+    await reconnect();
+    connects.push(performance.now() - started);
+  };
+
   // Full reads of 100,000 entries take seconds: fewer rounds for these rows.
   const count = Math.min(rounds(), 7);
   const results: Result[] = [];
@@ -113,11 +144,18 @@ try {
   results.push(await measure(latest("listing kept"), count));
   results.push(await measure(page("listing kept"), count));
   results.push(await measure(filtered("listing kept"), count));
+  results.push(await measure(restarted, count));
+  for (let run = 0; run < count; run++) await connectOnce();
+  await fresh?.disconnect();
   results.push(await measure(latest("cold", touch(historyDir)), count));
   results.push(await measure(page("cold", touch(executionsDir)), count));
   results.push(await measure(filtered("cold", touch(executionsDir)), count));
   console.log(`\nQueries on the file backend: ratio = the full read's time ÷ the query's\n`);
   console.log(table(results, count));
+  console.log(
+    `\nconnect() of a new adapter over ${ENTRIES} indexed history entries: ` +
+      `${time(median(connects))} (median of ${count})`,
+  );
 
   // Event-loop stalls of single reads, cold (the listing parsed and sorted in slices).
   const stalls: string[] = [];

@@ -2,6 +2,8 @@
 
 import { FileStorageAdapter } from "../mod.ts";
 import { fs } from "../src/file/_fs.ts";
+import { join } from "../src/_path.ts";
+import { historyFileName } from "../src/file/_history_files.ts";
 import { withTempDir } from "./_utils.ts";
 
 /** Runs `fn` with a connected adapter on a fresh temp data directory. */
@@ -100,5 +102,27 @@ export async function copyDir(from: URL, to: string): Promise<void> {
     } else {
       await Deno.copyFile(source, target);
     }
+  }
+}
+
+/**
+ * Writes `count` entries of execution `e1` straight into the data directory `dir`, as many a
+ * VM run leaves behind: steps 0, 1, …, timestamps one millisecond apart.
+ */
+export async function writeEntries(dir: string, count: number): Promise<void> {
+  const historyDir = join(dir, "history", "e1");
+  await Deno.mkdir(historyDir, { recursive: true });
+  for (let step = 0; step < count; step++) {
+    const time = 1_700_000_000_000 + step;
+    const text = JSON.stringify({
+      executionId: "e1",
+      step,
+      pc: step,
+      instruction: "PUSH",
+      stack: [step],
+      variables: { x: step, name: "value" },
+      timestamp: { $date: new Date(time).toISOString() },
+    });
+    Deno.writeTextFileSync(join(historyDir, historyFileName(step, time)), text);
   }
 }

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { FileStorageAdapter } from "../mod.ts";
 import { verifyStore } from "../src/cli/verify.ts";
+import { MIN_INDEXED } from "../src/file/_history_index.ts";
+import { writeEntries } from "./_file_utils.ts";
 import type { Io } from "../src/cli/_output.ts";
 import { canRun, fillStore, mongoDatabaseUri, runCli } from "./_cli.ts";
 import { makeExecution, makeHistory, makeProgram, withTempDir } from "./_utils.ts";
@@ -231,6 +233,36 @@ Deno.test({
       assertEquals((await runCli(["verify", dir])).code, 0);
     });
   },
+});
+
+Deno.test("verifyStore() accepts the index of a long history, notes one whose history is gone, and repair leaves both", async () => {
+  await withTempDir(async (dir) => {
+    await writeEntries(dir, MIN_INDEXED);
+    const historyDir = join(dir, "history", "e1");
+    const old = new Date(Date.now() - 60_123);
+    await Deno.utime(historyDir, old, old);
+    const storage = new FileStorageAdapter({ dataDir: dir, fsync: false });
+    await storage.connect();
+    await storage.saveExecution(makeExecution({ id: "e1" }));
+    await storage.getHistory("e1", { reverse: true, limit: 1 });
+    await storage.disconnect();
+    const index = join(dir, "history", ".e1.idx");
+    assert((await Deno.lstat(index)).isFile, "the listing wrote an index");
+    const clean = await verifyStore({ kind: "file", dataDir: dir }, io);
+    assertEquals(clean.findings, []);
+    assertEquals(clean.counts.history, MIN_INDEXED);
+    // The index of a history deleted by hand: a note, nothing to repair.
+    await Deno.copyFile(index, join(dir, "history", ".gone.idx"));
+    const before = await snapshot(dir);
+    const report = await verifyStore({ kind: "file", dataDir: dir }, io, { repair: true });
+    assertEquals(report.findings.map((f) => [f.severity, f.where]), [[
+      "note",
+      "history/.gone.idx",
+    ]]);
+    assertStringIncludes(report.findings[0].message, "index of a history that does not exist");
+    assertEquals(report.unresolved, 0);
+    assertEquals(await snapshot(dir), before);
+  });
 });
 
 const uri = mongoDatabaseUri(`cvm_cli_verify_${Date.now()}`);

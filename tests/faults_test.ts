@@ -135,8 +135,8 @@ const FAULTS: Fault[] = [
         "createFile",
         faultyFiles((file) => {
           const writeFile = file.writeFile.bind(file);
-          file.writeFile = async (data: string) => {
-            await writeFile(data.slice(0, data.length / 2), "utf8");
+          file.writeFile = async (data: string | Uint8Array) => {
+            await writeFile(data.slice(0, data.length / 2));
             throw fault("ENOSPC");
           };
         }),

@@ -16,7 +16,7 @@ import { idToFileStem } from "../src/ids.ts";
 import { compareCodePoints } from "../src/query.ts";
 import { historyFileName, parseHistoryFileName } from "../src/file/_history_files.ts";
 import { comparePrefix, stemToId } from "../src/file/_list_files.ts";
-import { countOpens, longestStall, withAdapter } from "./_file_utils.ts";
+import { countOpens, longestStall, withAdapter, writeEntries } from "./_file_utils.ts";
 import { makeExecution, makeHistory, makeProgram, prng } from "./_utils.ts";
 
 Deno.test("history file names: every key has one name, and only that name reads back", () => {
@@ -385,25 +385,6 @@ Deno.test("FileStorageAdapter keeps a listing once its directory has settled for
     }
   });
 });
-
-/** Entries written straight to disk, as many a VM run leaves behind. */
-async function writeEntries(dir: string, count: number): Promise<void> {
-  const historyDir = join(dir, "history", "e1");
-  await Deno.mkdir(historyDir, { recursive: true });
-  for (let step = 0; step < count; step++) {
-    const time = 1_700_000_000_000 + step;
-    const text = JSON.stringify({
-      executionId: "e1",
-      step,
-      pc: step,
-      instruction: "PUSH",
-      stack: [step],
-      variables: { x: step, name: "value" },
-      timestamp: { $date: new Date(time).toISOString() },
-    });
-    Deno.writeTextFileSync(join(historyDir, historyFileName(step, time)), text);
-  }
-}
 
 const STALL_ENTRIES = Number(Deno.env.get("CVM_STALL_ENTRIES") ?? 20_000);
 

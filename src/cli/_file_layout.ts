@@ -1,9 +1,10 @@
 // What the command knows of the file backend's layout, kept to the minimum `verify`,
 // `inspect` and `migrate` need, and built on the backend's own helpers (`idToFileStem`,
-// `isTempName`):
+// `isTempName`, `isHistoryIndexName`):
 //
 //   programs/{stem}.json  executions/{stem}.json  history/{stem}/{ms}-{step}.json
 //   outputs/{stem}.out    metadata.json           temp files .cvm-….tmp / .del
+//   history/.{stem}.idx   (the index of a long history: a cache, safe to delete)
 //
 // plus `lost+found/`, where `verify --repair` moves what does not belong.
 
@@ -11,6 +12,7 @@ import { lstat, mkdir, readdir, rename, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { idToFileStem } from "../ids.ts";
 import { isTempName, syncDir } from "../file/_atomic.ts";
+import { isHistoryIndexName } from "../file/_history_index.ts";
 
 /** The record directories, by record kind. */
 export const RECORD_DIRS = {
@@ -34,7 +36,7 @@ export const TOP_LEVEL: readonly string[] = [
   LOST_FOUND,
 ];
 
-export { isTempName };
+export { isHistoryIndexName, isTempName };
 
 /**
  * The file name of a program or execution.
@@ -127,7 +129,7 @@ export async function findFileOrphans(
   const orphans: Orphan[] = [];
   for (const collection of [RECORD_DIRS.history, OUTPUTS_DIR] as const) {
     for (const { name, kind } of await listDir(join(dataDir, collection))) {
-      if (isTempName(name)) continue;
+      if (isTempName(name) || (collection === "history" && isHistoryIndexName(name))) continue;
       if (!stems.has(outputStem(name, kind === "directory" || collection === "history"))) {
         orphans.push({ path: `${collection}/${name}`, collection });
       }

@@ -18,6 +18,7 @@ import { decodeRecord, type RecordKind, type RecordTypes } from "../records.ts";
 import type { Finding, Findings } from "./_findings.ts";
 import {
   historyFileName,
+  isHistoryIndexName,
   isTempName,
   listDir,
   LOST_FOUND,
@@ -111,10 +112,21 @@ export async function verifyFileStore(
   }
 
   if (await check.recordDir(RECORD_DIRS.history)) {
-    for (const { name, kind } of await listDir(join(dataDir, RECORD_DIRS.history))) {
+    const entries = await listDir(join(dataDir, RECORD_DIRS.history));
+    const directories = new Set(entries.filter((e) => e.kind === "directory").map((e) => e.name));
+    for (const { name, kind } of entries) {
       const rel = `${RECORD_DIRS.history}/${name}`;
       if (isTempName(name)) {
         temps.add(join(dataDir, RECORD_DIRS.history));
+        continue;
+      }
+      if (kind === "file" && isHistoryIndexName(name)) {
+        if (!directories.has(name.slice(1, -4))) {
+          findings.note(
+            rel,
+            "is the index of a history that does not exist (a cache); deleting it is safe",
+          );
+        }
         continue;
       }
       if (kind !== "directory") {

@@ -50,7 +50,7 @@ export function isMaybeStored(error: unknown): boolean {
 const VANISHED_RETRIES = 3;
 
 /**
- * Writes `text` to `dir/name` atomically. With `"replace"`, an existing file is replaced;
+ * Writes `data` (a text, as UTF-8, or bytes) to `dir/name` atomically. With `"replace"`, an existing file is replaced;
  * with `"create"`, an existing file is kept and the call fails with `EEXIST`. Nothing is
  * left behind on failure. An error thrown after the new file was in place is marked (see
  * {@linkcode isMaybeStored}).
@@ -58,7 +58,7 @@ const VANISHED_RETRIES = 3;
 export async function writeAtomic(
   dir: string,
   name: string,
-  text: string,
+  data: string | Uint8Array,
   options: WriteOptions,
 ): Promise<void> {
   const target = join(dir, name);
@@ -81,7 +81,7 @@ export async function writeAtomic(
     let placed = false;
     let vanished = false;
     try {
-      await file.writeFile(text, "utf8");
+      await file.writeFile(data);
       if (options.fsync) await file.sync();
       try {
         if (options.placement === "replace") await fs.rename(path, target);

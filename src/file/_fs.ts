@@ -38,8 +38,8 @@ function nodeFsSync(): typeof NodeFsSync {
 
 /** A file being written: the temp file of an atomic write. */
 export interface NewFile {
-  /** Writes all of `text` as UTF-8. */
-  writeFile(text: string, encoding?: "utf8"): Promise<void>;
+  /** Writes all of `data`: a text as UTF-8, or bytes. */
+  writeFile(data: string | Uint8Array): Promise<void>;
   /** Makes the file's content durable (`fdatasync`). */
   sync(): Promise<void>;
   /** Closes the file, releasing its lock and its descriptor slot. */
@@ -85,18 +85,22 @@ export interface DirEntry {
 const encoder = new TextEncoder();
 
 /**
- * Texts up to this many UTF-16 code units are written with one synchronous `write`: a
- * small write lands in the page cache in microseconds, where a trip to the thread pool
- * costs tens of them (the `fdatasync` that makes it durable stays asynchronous).
+ * Up to this many bytes are written with one synchronous `write`: a small write lands in
+ * the page cache in microseconds, where a trip to the thread pool costs tens of them (the
+ * `fdatasync` that makes it durable stays asynchronous).
  */
-const SYNC_WRITE_CHARS = 64 * 1024;
+const SYNC_WRITE_BYTES = 64 * 1024;
+
+function bytesOf(data: string | Uint8Array): Uint8Array {
+  return typeof data === "string" ? encoder.encode(data) : data;
+}
 
 class DenoNewFile implements NewFile {
   constructor(readonly file: DenoFile) {}
-  async writeFile(text: string): Promise<void> {
-    const bytes = encoder.encode(text);
+  async writeFile(data: string | Uint8Array): Promise<void> {
+    const bytes = bytesOf(data);
     let done = 0;
-    if (text.length <= SYNC_WRITE_CHARS) done = this.file.writeSync(bytes);
+    if (bytes.length <= SYNC_WRITE_BYTES) done = this.file.writeSync(bytes);
     while (done < bytes.length) done += await this.file.write(bytes.subarray(done));
   }
   sync(): Promise<void> {
@@ -119,11 +123,11 @@ class DenoNewFile implements NewFile {
 /** A temp file under Node and Bun: a raw descriptor, closed by `close`. */
 class NodeNewFile implements NewFile {
   constructor(readonly fd: number) {}
-  async writeFile(text: string): Promise<void> {
-    const bytes = encoder.encode(text);
+  async writeFile(data: string | Uint8Array): Promise<void> {
+    const bytes = bytesOf(data);
     const fs = nodeFsSync();
     let done = 0;
-    if (text.length <= SYNC_WRITE_CHARS) done = fs.writeSync(this.fd, bytes);
+    if (bytes.length <= SYNC_WRITE_BYTES) done = fs.writeSync(this.fd, bytes);
     while (done < bytes.length) {
       done += await callback<number>((cb) => fs.write(this.fd, bytes, done, undefined, null, cb));
     }
@@ -160,7 +164,7 @@ function callback<T = void>(
  * either way, and an asynchronous create often ran on the main thread anyway). None of them
  * can block on a FIFO or follow a final link (a create is `O_EXCL`). On a network file
  * system each is a round trip, as the reads' opens already are. Writing a small file's
- * bytes is synchronous too (see `SYNC_WRITE_CHARS`); the `fsync`s always go to the pool.
+ * bytes is synchronous too (see `SYNC_WRITE_BYTES`); the `fsync`s always go to the pool.
  */
 
 function kindOf(info: { isFile: boolean; isDirectory: boolean; isSymlink: boolean }) {

@@ -38,6 +38,8 @@ export interface HistoryListing {
   sorted?: Uint32Array;
   /** The first `.json` file whose name is no entry's name, if any. */
   stray?: string;
+  /** Whether the directory held hidden files (temp files among them). */
+  hidden?: true;
 }
 
 /** Queries with at most this `limit` are answered by one pass over unsorted keys. */
@@ -119,10 +121,15 @@ export async function planHistoryListing(names: readonly string[]): Promise<Hist
   const times = new Float64Array(names.length);
   let count = 0;
   let stray: string | undefined;
+  let hidden = false;
   const slicer = new Slicer();
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
-    if (name.charCodeAt(0) === 46 || !name.endsWith(".json")) continue;
+    if (name.charCodeAt(0) === 46) {
+      hidden = true;
+      continue;
+    }
+    if (!name.endsWith(".json")) continue;
     if (parseName(name)) {
       steps[count] = parsedStep;
       times[count] = parsedTime;
@@ -138,6 +145,7 @@ export async function planHistoryListing(names: readonly string[]): Promise<Hist
     times: count === names.length ? times : times.slice(0, count),
   };
   if (stray !== undefined) listing.stray = stray;
+  if (hidden) listing.hidden = true;
   return listing;
 }
 

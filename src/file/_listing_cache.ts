@@ -11,7 +11,7 @@
 // afresh on each call.
 
 import { join } from "../_path.ts";
-import { errorCode, fs } from "./_fs.ts";
+import { errorCode, type FileType, fs } from "./_fs.ts";
 import { corrupt } from "./_record_file.ts";
 
 /**
@@ -41,6 +41,17 @@ interface Entry<T> {
   value: T;
 }
 
+/**
+ * Keeps planned listings on disk, where other adapters and processes find them (see
+ * `_history_index.ts`). Its calls never fail: what cannot be read or written is skipped.
+ */
+export interface ListingStore<T> {
+  /** The plan kept for `dir` while it is the directory `stat` describes, if any. */
+  read(dir: string, stat: FileType): Promise<T | undefined>;
+  /** Keeps `plan`, made from a listing of `dir` taken when `stat` described it. */
+  write(dir: string, stat: FileType, plan: T): Promise<void>;
+}
+
 /** What a listing found at a path that must be a directory. */
 export type Listed<T> =
   | { kind: "missing" }
@@ -53,10 +64,15 @@ export class ListingCache<T> {
   /** The size in bytes and the name count of recently listed directories. */
   readonly #sizes = new Map<string, { bytes: number; names: number }>();
   readonly #max: number;
+  readonly #store: ListingStore<T> | undefined;
 
-  /** @param max How many directories to keep. */
-  constructor(max: number) {
+  /**
+   * @param max How many directories to keep.
+   * @param store Where plans are also kept on disk, for other adapters and processes.
+   */
+  constructor(max: number, store?: ListingStore<T>) {
     this.#max = max;
+    this.#store = store;
   }
 
   /**
@@ -88,6 +104,13 @@ export class ListingCache<T> {
       return { kind: "directory", value: kept.value };
     }
     this.#entries.delete(dir);
+    // Settled: any later change moves the modification time (see the module comment).
+    const settled = started - stat.mtimeMs > settleMs(stat.mtimeMs);
+    const stored = settled ? await this.#store?.read(dir, stat) : undefined;
+    if (stored !== undefined) {
+      this.#keep(dir, stat, stored);
+      return { kind: "directory", value: stored };
+    }
     const last = this.#sizes.get(dir);
     const small = last !== undefined && expectedNames(last, stat.size) <= SYNC_NAMES;
     let names: string[];
@@ -101,13 +124,19 @@ export class ListingCache<T> {
     this.#sizes.set(dir, { bytes: stat.size, names: names.length });
     if (this.#sizes.size > SIZES) this.#sizes.delete(this.#sizes.keys().next().value!);
     const value = await plan(names);
-    if (started - stat.mtimeMs > settleMs(stat.mtimeMs)) {
-      this.#entries.set(dir, { dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, value });
-      if (this.#entries.size > this.#max) {
-        this.#entries.delete(this.#entries.keys().next().value!);
-      }
+    if (settled) {
+      this.#keep(dir, stat, value);
+      await this.#store?.write(dir, stat, value);
     }
     return { kind: "directory", value };
+  }
+
+  /** Keeps `value` as the plan of `dir` while it is the directory `stat` describes. */
+  #keep(dir: string, stat: FileType, value: T): void {
+    this.#entries.set(dir, { dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, value });
+    if (this.#entries.size > this.#max) {
+      this.#entries.delete(this.#entries.keys().next().value!);
+    }
   }
 
   /** Forgets every listing. */

@@ -7,6 +7,7 @@ import { ConnectionError, StorageError } from "../errors.ts";
 import { isTempName, makeDir, removeStaleTemps, syncDir } from "./_atomic.ts";
 import { checkDataDir, checkRecordDir } from "./_data_dir.ts";
 import { errorCode, fs, loadProcessFacts } from "./_fs.ts";
+import { historyIndexName, isIndexed } from "./_history_index.ts";
 import { describeIoError, ioAdvice } from "./_io_error.ts";
 import { OUTPUT_DIR } from "./_output.ts";
 
@@ -60,8 +61,9 @@ export async function openDataDir(dataDir: string, fsync: boolean): Promise<stri
 
 /**
  * Removes the temp files of writers proven gone (see ./_temp_files.ts) from the data
- * directory, its record directories and the directories of each execution. It follows no
- * symbolic link: a link where an execution's directory belongs is skipped.
+ * directory, its record directories and the directories of each execution, but for those
+ * whose history index shows there is none. It follows no symbolic link: a link where an
+ * execution's directory belongs is skipped.
  */
 async function removeDeadTemps(dataDir: string): Promise<void> {
   await removeStaleTemps(dataDir);
@@ -76,8 +78,14 @@ async function removeDeadTemps(dataDir: string): Promise<void> {
       if (errorCode(error) === "ENOENT") continue;
       throw error;
     }
+    const names = new Set(entries.map((entry) => entry.name));
     for (const { name, kind } of entries) {
-      if (kind === "directory" && !isTempName(name)) await removeStaleTemps(join(path, name));
+      if (kind !== "directory" || isTempName(name)) continue;
+      // A history with a valid index has no temp file: no need to list it.
+      if (dir === DIRS.history && names.has(historyIndexName(name))) {
+        if (await isIndexed(join(path, name))) continue;
+      }
+      await removeStaleTemps(join(path, name));
     }
   }
 }

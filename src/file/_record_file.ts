@@ -264,6 +264,17 @@ function readSmallSync(path: string, what: string): string | null | typeof FALLB
 
 /** Reads a file through the asynchronous calls, which bound and retry descriptors. */
 async function readAsync(path: string, what: string): Promise<string | null> {
+  const bytes = await readFileBytes(path, what);
+  return bytes === null ? null : decodeText(bytes, path, what);
+}
+
+/**
+ * Reads a file's bytes safely (see the module comment) through the asynchronous calls.
+ *
+ * @returns Its bytes, or `null` when there is no file.
+ * @throws {CorruptRecordError} When it is not a regular file within the record limit.
+ */
+export async function readFileBytes(path: string, what: string): Promise<Uint8Array | null> {
   const opened = await openFile(path, openFlags().read, `Cannot read ${what}`);
   if (opened === null) return null;
   const { handle, stat } = opened;
@@ -276,7 +287,7 @@ async function readAsync(path: string, what: string): Promise<string | null> {
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    return decodeText(checkLength(buffer, length, stat.size, path, what), path, what);
+    return checkLength(buffer, length, stat.size, path, what);
   } finally {
     await handle.close();
   }

@@ -32,6 +32,7 @@ import {
   readHistory,
 } from "./_history_files.ts";
 import { ioError } from "./_io_error.ts";
+import { historyIndex, removeHistoryIndex } from "./_history_index.ts";
 import { ListingCache } from "./_listing_cache.ts";
 import { executionFilter, readList, type RecordListing } from "./_list_files.ts";
 import { DIRS, openDataDir } from "./_open.ts";
@@ -104,7 +105,7 @@ export class FileStorageAdapter implements StorageAdapter {
   readonly #ensuring = new Map<string, Promise<void>>();
   readonly #outputs: OutputLogs;
   /** Planned listings of unchanged directories, for paging (see `_listing_cache.ts`). */
-  readonly #historyListings = new ListingCache<HistoryListing>(4);
+  readonly #historyListings = new ListingCache<HistoryListing>(4, historyIndex);
   readonly #recordListings = new ListingCache<RecordListing>(2);
 
   /**
@@ -365,6 +366,7 @@ export class FileStorageAdapter implements StorageAdapter {
     const root = join(this.dataDir, DIRS.history);
     const dir = join(root, idToFileStem(id));
     await this.#io(`Cannot delete the history of execution "${id}"`, dir, async () => {
+      await removeHistoryIndex(dir);
       const doomed = join(root, tempName("del"));
       try {
         await fs.rename(dir, doomed);
