@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { FileStorageAdapter } from "../mod.ts";
 import { verifyStore } from "../src/cli/verify.ts";
+import { findFileOrphans } from "../src/cli/_file_layout.ts";
 import { MIN_INDEXED } from "../src/file/_history_index.ts";
 import { writeEntries } from "./_file_utils.ts";
 import type { Io } from "../src/cli/_output.ts";
@@ -262,6 +263,8 @@ Deno.test("verifyStore() accepts the index of a long history, notes one whose hi
     assertStringIncludes(report.findings[0].message, "index of a history that does not exist");
     assertEquals(report.unresolved, 0);
     assertEquals(await snapshot(dir), before);
+    // Nor are index files history without an execution (export and migrate list those).
+    assertEquals(await findFileOrphans(dir, ["e1"]), []);
   });
 });
 
