@@ -20,10 +20,10 @@
 
 import { dirname, join } from "../_path.ts";
 import { writeAtomic } from "./_atomic.ts";
-import { type FileType, fs } from "./_fs.ts";
+import { type FileType, fs, openFlags } from "./_fs.ts";
 import type { HistoryListing } from "./_history_files.ts";
 import type { ListingStore } from "./_listing_cache.ts";
-import { MAX_RECORD_BYTES, readFileBytes } from "./_record_file.ts";
+import { MAX_RECORD_BYTES, openFile, readFileBytes } from "./_record_file.ts";
 import { Slicer } from "./_slices.ts";
 
 /** Shorter histories are listed in milliseconds: they get no index. */
@@ -78,17 +78,29 @@ export const historyIndex: ListingStore<HistoryListing> = {
 };
 
 /**
- * Whether the history directory `dir` has a valid index, and so is unchanged since a
- * listing that found no hidden file in it: no temp file for `connect` to clean up.
+ * Whether the history directory `dir` has an index written for it as it is now, and so is
+ * unchanged since a listing that found no hidden file in it: no temp file for `connect` to
+ * clean up. Only the index's header is read (its identity, size and format): the entries
+ * it holds do not matter here, and a store may hold many long histories.
  */
 export async function isIndexed(dir: string): Promise<boolean> {
-  let stat;
+  const [root, name] = place(dir);
   try {
-    stat = await fs.lstat(dir);
+    const stat = await fs.lstat(dir);
+    if (!stat.isDirectory()) return false;
+    const opened = await openFile(join(root, name), openFlags().read, "Cannot read history index");
+    if (opened === null) return false;
+    try {
+      const header = new Float64Array(HEADER);
+      const bytes = new Uint8Array(header.buffer);
+      const { bytesRead } = await opened.handle.read(bytes, 0, bytes.length, 0);
+      return bytesRead === bytes.length && headerFits(header, stat, opened.stat.size);
+    } finally {
+      await opened.handle.close();
+    }
   } catch {
     return false;
   }
-  return stat.isDirectory() && await historyIndex.read(dir, stat) !== undefined;
 }
 
 /**
@@ -125,20 +137,24 @@ async function decodeIndex(
   // Float64 views need 8-byte alignment.
   const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
   const numbers = new Float64Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 8);
-  const [dev, ino, mtime] = identity(stat);
-  const count = numbers[5];
-  if (
-    numbers[0] !== MAGIC || numbers[1] !== VERSION || numbers[2] !== dev ||
-    numbers[3] !== ino || numbers[4] !== mtime || numbers.length !== HEADER + 2 * count
-  ) {
-    return undefined;
-  }
+  if (!headerFits(numbers, stat, bytes.byteLength)) return undefined;
   if (await checksum(numbers) !== numbers[6]) return undefined;
+  const count = numbers[5];
   return {
     count,
     steps: numbers.subarray(HEADER, HEADER + count),
     times: numbers.subarray(HEADER + count),
   };
+}
+
+/**
+ * Whether an index starting with `header` and `bytes` long is one of this format, written
+ * for the directory `stat` describes, and as long as its entry count says.
+ */
+function headerFits(header: Float64Array, stat: FileType, bytes: number): boolean {
+  const [dev, ino, mtime] = identity(stat);
+  return header[0] === MAGIC && header[1] === VERSION && header[2] === dev &&
+    header[3] === ino && header[4] === mtime && bytes === (HEADER + 2 * header[5]) * 8;
 }
 
 /**
