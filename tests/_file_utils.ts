@@ -47,6 +47,26 @@ export async function countOpens<T>(
   }
 }
 
+/**
+ * Runs `fn` and returns the directory listings it made through the `fs` seam (each with
+ * whether it was one synchronous call) together with its result.
+ */
+export async function countListings<T>(
+  fn: () => Promise<T>,
+): Promise<{ listings: { path: string; sync: boolean }[]; result: T }> {
+  const listings: { path: string; sync: boolean }[] = [];
+  const { readDirNames } = fs;
+  fs.readDirNames = (...args: Parameters<typeof readDirNames>) => {
+    listings.push({ path: args[0], sync: args[1] === true });
+    return readDirNames(...args);
+  };
+  try {
+    return { result: await fn(), listings };
+  } finally {
+    fs.readDirNames = readDirNames;
+  }
+}
+
 /** Rejects when `promise` has not settled within `ms`: a hang fails the test, never stalls it. */
 export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -16,7 +16,13 @@ import { idToFileStem } from "../src/ids.ts";
 import { compareCodePoints } from "../src/query.ts";
 import { historyFileName, parseHistoryFileName } from "../src/file/_history_files.ts";
 import { comparePrefix, stemToId } from "../src/file/_list_files.ts";
-import { countOpens, longestStall, withAdapter, writeEntries } from "./_file_utils.ts";
+import {
+  countListings,
+  countOpens,
+  longestStall,
+  withAdapter,
+  writeEntries,
+} from "./_file_utils.ts";
 import { makeExecution, makeHistory, makeProgram, prng } from "./_utils.ts";
 
 Deno.test("history file names: every key has one name, and only that name reads back", () => {
@@ -327,29 +333,21 @@ Deno.test("FileStorageAdapter reuses the listing of an unchanged directory, and 
     const old = new Date(Date.now() - 60_000);
     await Deno.utime(historyDir, old, old);
     await storage.getHistory("e1"); // lists, and keeps the plan
-    const { fs } = await import("../src/file/_fs.ts");
-    const readDirNames = fs.readDirNames;
-    let listings = 0;
-    fs.readDirNames = (path: string) => {
-      listings++;
-      return readDirNames(path);
-    };
-    try {
-      assertEquals((await storage.getHistory("e1", { reverse: true, limit: 1 }))[0].step, 4);
-      assertEquals(listings, 0);
-      // Any change to the directory moves its modification time past the kept one.
-      await storage.saveHistory(makeHistory({ step: 5 }));
-      assertEquals((await storage.getHistory("e1", { reverse: true, limit: 1 }))[0].step, 5);
-      assertEquals(listings, 1);
-      // Another adapter (another process) deleting the execution: seen too.
-      const other = new FileStorageAdapter({ dataDir: dir, fsync: false });
-      await other.connect();
-      await other.deleteExecution("e1");
-      await other.disconnect();
-      assertEquals(await storage.getHistory("e1"), []);
-    } finally {
-      fs.readDirNames = readDirNames;
-    }
+    const latest = () => storage.getHistory("e1", { reverse: true, limit: 1 });
+    const kept = await countListings(latest);
+    assertEquals(kept.result[0].step, 4);
+    assertEquals(kept.listings.length, 0);
+    // Any change to the directory moves its modification time past the kept one.
+    await storage.saveHistory(makeHistory({ step: 5 }));
+    const changed = await countListings(latest);
+    assertEquals(changed.result[0].step, 5);
+    assertEquals(changed.listings.length, 1);
+    // Another adapter (another process) deleting the execution: seen too.
+    const other = new FileStorageAdapter({ dataDir: dir, fsync: false });
+    await other.connect();
+    await other.deleteExecution("e1");
+    await other.disconnect();
+    assertEquals(await storage.getHistory("e1"), []);
   });
 });
 
@@ -357,32 +355,22 @@ Deno.test("FileStorageAdapter keeps a listing once its directory has settled for
   await withAdapter(async (storage, dir) => {
     for (let step = 0; step < 3; step++) await storage.saveHistory(makeHistory({ step }));
     const historyDir = join(dir, "history", "e1");
-    const { fs } = await import("../src/file/_fs.ts");
-    const readDirNames = fs.readDirNames;
-    let listings = 0;
-    fs.readDirNames = (...args: Parameters<typeof readDirNames>) => {
-      listings++;
-      return readDirNames(...args);
-    };
     const listingsFor = async (mtime: number) => {
       await Deno.utime(historyDir, new Date(mtime), new Date(mtime));
-      listings = 0;
-      for (let query = 0; query < 3; query++) {
-        assertEquals((await storage.getHistory("e1", { reverse: true, limit: 1 }))[0].step, 2);
-      }
-      return listings;
+      const { listings } = await countListings(async () => {
+        for (let query = 0; query < 3; query++) {
+          assertEquals((await storage.getHistory("e1", { reverse: true, limit: 1 }))[0].step, 2);
+        }
+      });
+      return listings.length;
     };
-    try {
-      // Milliseconds in the modification time: a fine-grained file system (ext4, XFS, APFS,
-      // NTFS, tmpfs), whose times tick every few milliseconds; half a second is settled.
-      const fine = Date.now() - 500;
-      assertEquals(await listingsFor(fine % 1000 === 0 ? fine - 1 : fine), 1);
-      // A whole second may come from a coarse one (FAT: 2 s): listed afresh for 3 s.
-      assertEquals(await listingsFor(Math.floor(Date.now() / 1000) * 1000 - 1000), 3);
-      assertEquals(await listingsFor(Math.floor(Date.now() / 1000) * 1000 - 4000), 1);
-    } finally {
-      fs.readDirNames = readDirNames;
-    }
+    // Milliseconds in the modification time: a fine-grained file system (ext4, XFS, APFS,
+    // NTFS, tmpfs), whose times tick every few milliseconds; half a second is settled.
+    const fine = Date.now() - 500;
+    assertEquals(await listingsFor(fine % 1000 === 0 ? fine - 1 : fine), 1);
+    // A whole second may come from a coarse one (FAT: 2 s): listed afresh for 3 s.
+    assertEquals(await listingsFor(Math.floor(Date.now() / 1000) * 1000 - 1000), 3);
+    assertEquals(await listingsFor(Math.floor(Date.now() / 1000) * 1000 - 4000), 1);
   });
 });
 

@@ -7,7 +7,7 @@ import { join } from "../src/_path.ts";
 import { fs } from "../src/file/_fs.ts";
 import { isHistoryIndexName, MIN_INDEXED } from "../src/file/_history_index.ts";
 import { FileStorageAdapter } from "../mod.ts";
-import { countOpens, within, writeEntries } from "./_file_utils.ts";
+import { countListings, countOpens, within, writeEntries } from "./_file_utils.ts";
 import { makeHistory, withTempDir } from "./_utils.ts";
 
 const ENTRIES = MIN_INDEXED;
@@ -29,17 +29,12 @@ async function onNewAdapter<T>(
 ): Promise<{ result: T; listings: number; opened: string[] }> {
   const storage = new FileStorageAdapter({ dataDir: dir, fsync: false });
   await storage.connect();
-  const readDirNames = fs.readDirNames;
-  let listings = 0;
-  fs.readDirNames = (...args: Parameters<typeof readDirNames>) => {
-    listings++;
-    return readDirNames(...args);
-  };
   try {
-    const { result, opened } = await countOpens(() => within(10_000, "the query", fn(storage)));
-    return { result, listings, opened };
+    const { result: { result, opened }, listings } = await countListings(() =>
+      countOpens(() => within(10_000, "the query", fn(storage)))
+    );
+    return { result, listings: listings.length, opened };
   } finally {
-    fs.readDirNames = readDirNames;
     await storage.disconnect();
   }
 }

@@ -1,24 +1,16 @@
 import { assertEquals } from "@std/assert";
 import { join } from "../src/_path.ts";
-import { fs } from "../src/file/_fs.ts";
 import { ListingCache, SYNC_NAMES } from "../src/file/_listing_cache.ts";
+import { countListings } from "./_file_utils.ts";
 
 /** Lists `dir` through a new plan, returning how the names were read: synchronously or not. */
 async function listingKind(cache: ListingCache<number>, dir: string): Promise<boolean[]> {
-  const readDirNames = fs.readDirNames;
-  const calls: boolean[] = [];
-  fs.readDirNames = (...args: Parameters<typeof readDirNames>) => {
-    calls.push(args[1] === true);
-    return readDirNames(...args);
-  };
-  try {
-    // Changed just now: listed afresh, never kept.
-    await Deno.utime(dir, new Date(), new Date());
-    await cache.list(dir, (names) => Promise.resolve(names.length));
-  } finally {
-    fs.readDirNames = readDirNames;
-  }
-  return calls;
+  // Changed just now: listed afresh, never kept.
+  await Deno.utime(dir, new Date(), new Date());
+  const { listings } = await countListings(() =>
+    cache.list(dir, (names) => Promise.resolve(names.length))
+  );
+  return listings.map((listing) => listing.sync);
 }
 
 function addFiles(dir: string, from: number, to: number): void {
