@@ -19,7 +19,7 @@ import {
   type OutputQuery,
   type Program,
   type StorageAdapter,
-  type StorageError,
+  StorageError,
 } from "../mod.ts";
 import { prng } from "./_utils.ts";
 
@@ -322,6 +322,29 @@ export function failingAfter(
         if (left-- <= 0) return Promise.reject(new Error("simulated crash"));
         onWrite?.();
         return value.apply(target, args);
+      };
+    },
+  });
+}
+
+/**
+ * Wraps `storage` so that its first `appendOutput` stores the lines but then fails as a
+ * lost reply would: a `StorageError` with `maybeStored: true`.
+ *
+ * @param storage The adapter.
+ * @returns The wrapped adapter.
+ */
+export function losingFirstAppendReply<T extends StorageAdapter>(storage: T): T {
+  let lost = 1;
+  return new Proxy(storage, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property !== "appendOutput") {
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return async (id: string, lines: string[]) => {
+        await target.appendOutput(id, lines);
+        if (lost-- > 0) throw new StorageError("reply lost", { maybeStored: true });
       };
     },
   });

@@ -26,7 +26,13 @@ import { verifyThroughApi } from "../src/cli/_verify_api.ts";
 import { exportStore } from "../src/cli/export.ts";
 import { inspectStore } from "../src/cli/inspect.ts";
 import { formatMigrate, migrateStore } from "../src/cli/migrate.ts";
-import { assertSameStore, BulkMemoryAdapter, failingAfter, fillStore } from "./_cli.ts";
+import {
+  assertSameStore,
+  BulkMemoryAdapter,
+  failingAfter,
+  fillStore,
+  losingFirstAppendReply,
+} from "./_cli.ts";
 import { makeExecution, makeHistory } from "./_utils.ts";
 import { reportMissingServer, serverTest, withDatabase } from "./_mongodb.ts";
 import { StorageError } from "../src/errors.ts";
@@ -336,19 +342,7 @@ Deno.test("appendMissingOutput() with the target's lines known appends each line
 Deno.test("appendMissingOutput() with the target's lines known reads them again after a lost reply", async () => {
   const inner = new BulkMemoryAdapter();
   await inner.connect();
-  let lost = 1;
-  const storage = new Proxy(inner, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target);
-      if (property !== "appendOutput") {
-        return typeof value === "function" ? value.bind(target) : value;
-      }
-      return async (id: string, lines: string[]) => {
-        await target.appendOutput(id, lines);
-        if (lost-- > 0) throw new StorageError("reply lost", { maybeStored: true });
-      };
-    },
-  });
+  const storage = losingFirstAppendReply(inner);
   const known: string[] = [];
   assertEquals(await appendMissingOutput(storage, "e1", 0, ["a", "b"], { known }), 0);
   assertEquals(known, ["a", "b"]);

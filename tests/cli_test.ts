@@ -27,7 +27,7 @@ import { importLines } from "../src/cli/import.ts";
 import { formatInspect, inspectStore } from "../src/cli/inspect.ts";
 import { migrateStore } from "../src/cli/migrate.ts";
 import { showItem } from "../src/cli/show.ts";
-import { assertSameStore, failingAfter, fillStore } from "./_cli.ts";
+import { assertSameStore, failingAfter, fillStore, losingFirstAppendReply } from "./_cli.ts";
 import { makeExecution, makeHistory, makeProgram, withTempDir } from "./_utils.ts";
 
 async function memory(): Promise<MemoryStorageAdapter> {
@@ -188,19 +188,7 @@ Deno.test("appendMissingOutput() appends each line once however often it is repe
 
 Deno.test("appendMissingOutput() after a lost reply (maybeStored) reads again and appends nothing twice", async () => {
   const inner = await memory();
-  let lost = 1;
-  const storage = new Proxy(inner, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target);
-      if (property !== "appendOutput") {
-        return typeof value === "function" ? value.bind(target) : value;
-      }
-      return async (id: string, lines: string[]) => {
-        await target.appendOutput(id, lines);
-        if (lost-- > 0) throw new StorageError("reply lost", { maybeStored: true });
-      };
-    },
-  });
+  const storage = losingFirstAppendReply(inner);
   assertEquals(await appendMissingOutput(storage, "e1", 0, ["a", "b"]), 0);
   assertEquals(await inner.getOutput("e1"), ["a", "b"]);
 });
