@@ -256,6 +256,27 @@ try {
   await inBatches(LISTS[0], (i) => executions1k.saveExecution(execution(i)));
   console.log(`setup: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
+  /** `listPrograms` or `listExecutions` of a store of `size` against reading the directory. */
+  const listRow = (
+    collection: "programs" | "executions",
+    storage: FileStorageAdapter,
+    size: number,
+  ): Row => {
+    const dir = join(storage.dataDir, collection);
+    const list = collection === "programs" ? "listPrograms" : "listExecutions";
+    return {
+      name: `\`${list}\` of ${size}`,
+      ops: 1,
+      target: 0.9,
+      prepare: touch(dir),
+      floor: {
+        name: "readDir + batched reads + JSON.parse + sort",
+        run: async () => (await floorReadAll(dir)).sort(byId),
+      },
+      library: { name: list, run: () => storage[list]() },
+    };
+  };
+
   const readRows: Row[] = [
     {
       name: `\`getProgram\` (${READS} reads)`,
@@ -289,34 +310,10 @@ try {
         library: { name: "getHistory", run: () => reads.getHistory(`h${size}`) },
       };
     }),
-    ...([[reads, LISTS[0]], [programs10k, LISTS[1]]] as const).map(([storage, size]): Row => {
-      const dir = join(storage.dataDir, "programs");
-      return {
-        name: `\`listPrograms\` of ${size}`,
-        ops: 1,
-        target: 0.9,
-        prepare: touch(dir),
-        floor: {
-          name: "readDir + batched reads + JSON.parse + sort",
-          run: async () => (await floorReadAll(dir)).sort(byId),
-        },
-        library: { name: "listPrograms", run: () => storage.listPrograms() },
-      };
-    }),
-    ...([[executions1k, LISTS[0]], [reads, LISTS[1]]] as const).map(([storage, size]): Row => {
-      const dir = join(storage.dataDir, "executions");
-      return {
-        name: `\`listExecutions\` of ${size}`,
-        ops: 1,
-        target: 0.9,
-        prepare: touch(dir),
-        floor: {
-          name: "readDir + batched reads + JSON.parse + sort",
-          run: async () => (await floorReadAll(dir)).sort(byId),
-        },
-        library: { name: "listExecutions", run: () => storage.listExecutions() },
-      };
-    }),
+    listRow("programs", reads, LISTS[0]),
+    listRow("programs", programs10k, LISTS[1]),
+    listRow("executions", executions1k, LISTS[0]),
+    listRow("executions", reads, LISTS[1]),
   ];
 
   await run(readRows);
