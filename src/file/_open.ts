@@ -6,7 +6,7 @@ import { dirname, join } from "../_path.ts";
 import { ConnectionError, StorageError } from "../errors.ts";
 import { isTempName, makeDir, removeStaleTemps, syncDir } from "./_atomic.ts";
 import { checkDataDir, checkRecordDir } from "./_data_dir.ts";
-import { errorCode, fs, loadProcessFacts } from "./_fs.ts";
+import { fs, loadProcessFacts } from "./_fs.ts";
 import { historyIndexName, isIndexed } from "./_history_index.ts";
 import { describeIoError, ioAdvice } from "./_io_error.ts";
 import { OUTPUT_DIR } from "./_output.ts";
@@ -69,22 +69,13 @@ async function removeDeadTemps(dataDir: string): Promise<void> {
   await removeStaleTemps(dataDir);
   for (const dir of RECORD_DIRS) {
     const path = join(dataDir, dir);
-    await removeStaleTemps(path);
-    if (dir !== DIRS.history && dir !== OUTPUT_DIR) continue;
-    let entries;
-    try {
-      entries = await fs.readDirEntries(path);
-    } catch (error) {
-      if (errorCode(error) === "ENOENT") continue;
-      throw error;
-    }
-    const names = new Set(entries.map((entry) => entry.name));
+    const entries = await removeStaleTemps(path);
+    if (entries === undefined || (dir !== DIRS.history && dir !== OUTPUT_DIR)) continue;
+    const names = dir === DIRS.history ? new Set(entries.map((entry) => entry.name)) : undefined;
     for (const { name, kind } of entries) {
       if (kind !== "directory" || isTempName(name)) continue;
       // A history with a valid index has no temp file: no need to list it.
-      if (dir === DIRS.history && names.has(historyIndexName(name))) {
-        if (await isIndexed(join(path, name))) continue;
-      }
+      if (names?.has(historyIndexName(name)) && await isIndexed(join(path, name))) continue;
       await removeStaleTemps(join(path, name));
     }
   }

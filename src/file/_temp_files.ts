@@ -29,6 +29,7 @@
 
 import { join } from "../_path.ts";
 import {
+  type DirEntry,
   errorCode,
   fs,
   loadProcessFacts,
@@ -115,13 +116,16 @@ async function discard(file: NewFile, path: string): Promise<void> {
  * Removes the temp files and half-deleted directories in `dir` whose writers are proven
  * done with them (see the rule above). Follows no symbolic link: an entry that is not what
  * its name says (a link, a FIFO) is left alone.
+ *
+ * @returns The entries `dir` held (temp files included), for a caller that walks it too;
+ * `undefined` when it is not a directory.
  */
-export async function removeStaleTemps(dir: string): Promise<void> {
+export async function removeStaleTemps(dir: string): Promise<DirEntry[] | undefined> {
   let entries;
   try {
     entries = await fs.readDirEntries(dir);
   } catch (error) {
-    if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return;
+    if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return undefined;
     throw error;
   }
   const own = await loadProcessFacts();
@@ -139,6 +143,7 @@ export async function removeStaleTemps(dir: string): Promise<void> {
       await fs.rm(path, { recursive: true, force: true });
     }
   }
+  return entries;
 }
 
 /** Removes `path` if no one holds its lock; `true` if it is gone. */
