@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertFalse, assertThrows } from "@std/assert";
 import { BSON } from "mongodb";
 import {
+  bsonSizeBound,
   DocumentError,
   fromDocument,
   fromDocumentValue,
@@ -299,4 +300,37 @@ Deno.test("fromDocument() reads the driver's Binary of subtype 0 as a Uint8Array
   assertEquals(BSON.Binary.name, (stored.bytecode as object).constructor.name);
   const json = fromDocument("program", stored);
   assertEquals(json.bytecode, { $binary: { base64: "AQID", subType: "00" } });
+});
+
+Deno.test("toDocument() gives an entry outside years 0-9999 the same _id as historyDocumentId()", () => {
+  for (const time of [-62_198_755_200_000, 253_402_300_800_000, 8.64e15, -8.64e15]) {
+    const entry = makeHistory({ executionId: "e", step: 3, timestamp: new Date(time) });
+    const document = toDocument("history", checkRecord("history", entry).json);
+    assertEquals(document._id, historyDocumentId("e", 3, time));
+    assertEquals(document.timestamp, new Date(time));
+  }
+});
+
+Deno.test("bsonSizeBound() is never below the BSON size the driver computes", () => {
+  const documents: Record<string, unknown>[] = [
+    {},
+    { _id: "x", a: 1, b: 2.5, c: true, d: null, e: new Date(0), f: new Uint8Array(300) },
+    { text: "héllo ✓ 😀 \u{10FFFF}", "ключ": "значение", "😀": ["😀", "✓", "a"] },
+    { items: Array.from({ length: 12_345 }, (_, i) => i % 3 ? i : `s${i}`) },
+    { deep: { a: [{ b: [{ c: "✓".repeat(1000) }] }] } },
+    toDocument("execution", checkRecord("execution", makeExecution()).json),
+    toDocument("history", checkRecord("history", makeHistory()).json),
+    toDocument("execution", checkRecord("execution", makeExecution({ pc: NaN })).json, {
+      server: "ferretdb",
+    }),
+  ];
+  for (const document of documents) {
+    const bytes = BSON.calculateObjectSize(document);
+    const bound = bsonSizeBound(document);
+    assert(bound >= bytes, `${bound} < ${bytes} for ${Deno.inspect(document).slice(0, 80)}`);
+    assert(bound <= 3 * bytes + 64, `the bound ${bound} is loose (${bytes} bytes)`);
+  }
+  // A value the mapping never makes is unknown: no bound.
+  assertEquals(bsonSizeBound({ when: new Map() }), Infinity);
+  assertEquals(bsonSizeBound({ big: 1n }), Infinity);
 });

@@ -5,7 +5,7 @@
 import type { Collection, Document } from "mongodb";
 import { deepEqual } from "../_deep_equal.ts";
 import type { JsonObject } from "../codec.ts";
-import { DocumentError, fromDocument, type NativeDocument } from "../document.ts";
+import { bsonSizeBound, DocumentError, fromDocument, type NativeDocument } from "../document.ts";
 import { CorruptRecordError, ValidationError } from "../errors.ts";
 import type { HistoryPlan, ListPlan } from "../query.ts";
 import { decodeRecord, historyConflict, type RecordTypes } from "../records.ts";
@@ -33,6 +33,7 @@ function collection(session: Session, kind: Kind): Collection<StoredDocument> {
  * @throws {ValidationError} When it is larger.
  */
 export function checkSize(session: Session, document: NativeDocument, what: string): void {
+  if (bsonSizeBound(document) <= MAX_DOCUMENT_BYTES) return;
   const bytes = session.bson.calculateObjectSize(document);
   if (bytes > MAX_DOCUMENT_BYTES) {
     throw new ValidationError(
