@@ -7,7 +7,7 @@
 // fast as the floor, below 1 is slower. Rows print as a Markdown table, which the README
 // quotes.
 //
-// Every benchmark honours two variables: CVM_BENCH_ROUNDS (rounds per row; default 15) and
+// Every benchmark honours two variables: CVM_BENCH_ROUNDS (rounds per row; default 31) and
 // CVM_BENCH_SCALE (a factor on the stored data and operations; default 1). CI runs them
 // with CVM_BENCH_ROUNDS=2 CVM_BENCH_SCALE=0.01 only to check that they run.
 
@@ -17,7 +17,7 @@ export function env(name) {
 }
 
 /** Rounds per row: `CVM_BENCH_ROUNDS`, else `fallback`. */
-export function rounds(fallback = 15) {
+export function rounds(fallback = 31) {
   const value = Number(env("CVM_BENCH_ROUNDS") ?? "");
   return Number.isSafeInteger(value) && value > 0 ? value : fallback;
 }

@@ -5,7 +5,7 @@
 //
 //   MONGODB_URI=mongodb://127.0.0.1:27017/ deno run -A bench/mongodb_bench.ts
 //
-// CVM_BENCH_ROUNDS sets the rounds (default 15); CVM_BENCH_SCALE scales the operations
+// CVM_BENCH_ROUNDS sets the rounds (default 31); CVM_BENCH_SCALE scales the operations
 // per round and the stored history (default 1; CI uses a small scale only to check that
 // the benchmark runs). Without MONGODB_URI it says so and does nothing.
 
@@ -25,7 +25,7 @@ const OPS = scaled(50, 2);
 const STORED = scaled(2_000);
 const PAGE = 100;
 /** Reads that scan on FerretDB take hundreds of milliseconds: fewer per round. */
-const QUERY_OPS = scaled(5, 2);
+const QUERY_OPS = scaled(3, 2);
 const T0 = 1_700_000_000_000;
 
 const execution = (i: number): Execution => ({
