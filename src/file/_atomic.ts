@@ -64,10 +64,14 @@ export async function writeAtomic(
   const target = join(dir, name);
   let madeDir = false;
   for (let attempt = 0;; attempt++) {
+    // Writers side by side share the directory's fsync (see `_dir_sync.ts`); joining before
+    // the temp file exists lets writers still waiting for a descriptor share it too.
+    const share = options.fsync ? joinDirSync(dir) : undefined;
     let temp;
     try {
       temp = await createTemp(dir);
     } catch (error) {
+      share?.leave(false);
       if (errorCode(error) !== "ENOENT" || options.onMissingDir === undefined || madeDir) {
         throw error;
       }
@@ -76,8 +80,6 @@ export async function writeAtomic(
       continue;
     }
     const { file, path } = temp;
-    // Writers side by side share the directory's fsync (see `_dir_sync.ts`).
-    const share = options.fsync ? joinDirSync(dir) : undefined;
     let placed = false;
     let vanished = false;
     try {

@@ -42,12 +42,13 @@ function deferred(): Deferred {
 }
 
 /**
- * Writers to one directory that share an fsync. Writers join the open epoch once their
- * temp file exists; the first of them to put its file in place closes the epoch (later
- * writers join a new one), and the epoch's fsync starts once every writer in it has put
- * its file in place or failed, and the previous fsync of the directory has ended. So
- * writers running side by side share one fsync, as a hand-written batch would, and each is
- * acknowledged only by an fsync that started after its entry was made.
+ * Writers to one directory that share an fsync. Writers join the open epoch when they
+ * start, even while they wait for a file descriptor; the first of them to put its file in
+ * place closes the epoch (later writers join a new one), and the epoch's fsync starts once
+ * every writer in it has put its file in place or failed, and the previous fsync of the
+ * directory has ended. So writers running side by side share one fsync, as a hand-written
+ * batch would, and each is acknowledged only by an fsync that started after its entry was
+ * made.
  */
 interface Epoch {
   /** Writers that joined and have not finished (put their file in place, or failed). */
@@ -78,9 +79,9 @@ export interface DirSyncShare {
 }
 
 /**
- * Joins the writers of `dir` that will share its next fsync. Call it once the temp file
- * exists, and leave exactly once: with `true` once the file is in place and closed (then
- * await the result), with `false` on failure.
+ * Joins the writers of `dir` that will share its next fsync. Call it when a write starts,
+ * and leave exactly once: with `true` once the file is in place and closed (then await the
+ * result), with `false` on failure.
  */
 export function joinDirSync(dir: string): DirSyncShare {
   let state = states.get(dir);
