@@ -316,6 +316,38 @@ export function openFlags(): OpenFlags {
   };
 }
 
+/** What `refusesLinks` found, where the answer cannot change (not Deno). */
+let refuses: boolean | undefined;
+
+/**
+ * Whether an open with `O_NOFOLLOW` refuses a symbolic link in this process, so that a
+ * read needs no `lstat` to tell a link from a file. Not on Windows (no such flag), nor
+ * under Deno unless every permission is granted: with permissions checked per kind or
+ * path, its `node:fs` resolves a link before it opens the path. Found out by opening
+ * `/proc/self/exe`, a link on Linux, and only with read permission for it (a query never
+ * prompts); elsewhere the answer is `false`. Under Deno the answer can change
+ * (`Deno.permissions.revoke`), so it is found out on every call: ask once per batch.
+ */
+export function refusesLinks(): boolean {
+  if (refuses !== undefined) return refuses;
+  const answer = linux && probeLinks();
+  if (!deno) refuses = answer;
+  return answer;
+}
+
+function probeLinks(): boolean {
+  const path = "/proc/self/exe";
+  if (deno && deno.permissions.querySync({ name: "read", path }).state !== "granted") return false;
+  let fd: number;
+  try {
+    fd = nodeFsSync().openSync(path, openFlags().read);
+  } catch (error) {
+    return errorCode(error) === "ELOOP";
+  }
+  nodeFsSync().closeSync(fd);
+  return false;
+}
+
 /** Wraps `work` in `guarded`. */
 function op<A extends unknown[], R>(
   name: string,

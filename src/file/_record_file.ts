@@ -15,7 +15,7 @@ import { sep } from "../_path.ts";
 import { formatJson, type JsonValue } from "../codec.ts";
 import { CorruptRecordError, StorageError, ValidationError } from "../errors.ts";
 import { decodeRecord, type RecordKind, type RecordTypes } from "../records.ts";
-import { errorCode, type FileType, fs, openFlags } from "./_fs.ts";
+import { errorCode, type FileType, fs, openFlags, refusesLinks } from "./_fs.ts";
 import { Slicer } from "./_slices.ts";
 
 /** The largest record file, in bytes, that is written or read. */
@@ -135,10 +135,11 @@ export async function readRecords<K extends RecordKind>(
   visit: (record: RecordTypes[K], index: number) => boolean | void,
 ): Promise<void> {
   const slicer = new Slicer();
+  const checkLinks = !refusesLinks();
   for (let i = 0; i < files.count; i++) {
     const path = `${files.dir}${sep}${files.name(i)}`;
     // Synchronous while files are small and descriptors free: no promise per file.
-    let text = readSmallSync(path, what);
+    let text = readSmallSync(path, what, checkLinks);
     if (text === FALLBACK) text = await readAsync(path, what);
     if (text !== null && visit(parseRecord(kind, text, path, what), i) === false) return;
     const pause = slicer.pause();
@@ -223,8 +224,15 @@ const ATTEMPTS = 3;
 let scratch: Uint8Array | undefined;
 const SCRATCH_BYTES = 64 * 1024;
 
-/** Reads a small regular file synchronously; `FALLBACK` hands it to `readAsync`. */
-function readSmallSync(path: string, what: string): string | null | typeof FALLBACK {
+/**
+ * Reads a small regular file synchronously; `FALLBACK` hands it to `readAsync`. Without
+ * `checkLinks` (where the open itself refuses a link: `refusesLinks()`), no `lstat`.
+ */
+function readSmallSync(
+  path: string,
+  what: string,
+  checkLinks = true,
+): string | null | typeof FALLBACK {
   for (let attempt = 1;; attempt++) {
     let fd: number;
     try {
@@ -236,10 +244,12 @@ function readSmallSync(path: string, what: string): string | null | typeof FALLB
     }
     try {
       const stat = fs.fstatSync(fd);
-      const named = lstatOrNull(() => fs.lstatSync(path));
-      const checked = checkNamed(stat, named, path, `Cannot read ${what}`, attempt);
-      if (checked === null) return null;
-      if (checked === REPLACED) continue;
+      if (checkLinks) {
+        const named = lstatOrNull(() => fs.lstatSync(path));
+        const checked = checkNamed(stat, named, path, `Cannot read ${what}`, attempt);
+        if (checked === null) return null;
+        if (checked === REPLACED) continue;
+      }
       checkFile(stat, path, what);
       const size = stat.size;
       if (size > SYNC_READ_BYTES) return FALLBACK;
