@@ -39,8 +39,8 @@ export interface MongoDBOptions {
   /**
    * Passed to the driver's `MongoClient` as they are, but for the BSON options the
    * document mapping depends on (`raw`, `promoteValues`, `fieldsAsRaw` and the like).
-   * `connectTimeoutMS` defaults to `timeoutMS` when neither this nor the URI sets it;
-   * `socketTimeoutMS` is left to the driver (none), since every call is bounded anyway.
+   * `connectTimeoutMS` and `socketTimeoutMS` default to `timeoutMS` when neither these
+   * nor the URI set them.
    */
   clientOptions?: Record<string, unknown>;
 }
@@ -114,11 +114,11 @@ export function readOptions(uri: string | MongoDBOptions): Settings {
   const given = (name: string) =>
     parsed.options.has(name.toLowerCase()) || clientOptions[name] !== undefined;
   const client: Record<string, unknown> = { ...clientOptions };
-  // The driver's own default waits 30 s for a connection. Its wait for a reply is left
-  // unbounded: the adapter's deadline bounds every call, and the driver's monitor, whose
-  // heartbeat times out after connectTimeoutMS, interrupts the connections of a server
-  // that stopped answering. A socket timeout would cost a timer per command (about 4%).
+  // The driver's own defaults wait 30 s for a connection and forever for a reply. The
+  // socket timeout also ends a write abandoned at the deadline with its connection, so it
+  // cannot land later, after newer writes on other connections.
   if (!given("connectTimeoutMS")) client.connectTimeoutMS = bound;
+  if (!given("socketTimeoutMS")) client.socketTimeoutMS = bound;
   if (serverSelectionTimeoutMS !== undefined) {
     client.serverSelectionTimeoutMS = serverSelectionTimeoutMS;
   } else if (!given("serverSelectionTimeoutMS")) {
