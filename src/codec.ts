@@ -19,6 +19,7 @@
  */
 
 import { ValidationError } from "./errors.ts";
+import { isoText, parseIsoTime } from "./_iso_time.ts";
 
 /** A value JSON can represent. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
@@ -175,9 +176,7 @@ export function encodeValue(value: unknown, context: string): JsonValue {
 
 /** The `$date` payload for a time in milliseconds since the epoch. */
 function dateText(time: number): string | JsonObject {
-  return time >= MIN_ISO_TIME && time <= MAX_ISO_TIME
-    ? new Date(time).toISOString()
-    : { [LONG]: String(time) };
+  return time >= MIN_ISO_TIME && time <= MAX_ISO_TIME ? isoText(time) : { [LONG]: String(time) };
 }
 
 function encodeDouble(value: number): JsonObject {
@@ -268,7 +267,7 @@ function decodeTag(key: string, value: unknown): unknown {
 
 function decodeDate(value: unknown): Date {
   const time = typeof value === "string"
-    ? Date.parse(value)
+    ? parseIsoTime(value)
     : scalarTag(value) === LONG
     ? Number(decodeTag(LONG, (value as JsonObject)[LONG]))
     : NaN;
