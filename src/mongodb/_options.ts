@@ -114,9 +114,8 @@ export function readOptions(uri: string | MongoDBOptions): Settings {
   const given = (name: string) =>
     parsed.options.has(name.toLowerCase()) || clientOptions[name] !== undefined;
   const client: Record<string, unknown> = { ...clientOptions };
-  // The driver's own defaults wait 30 s for a connection and forever for a reply. The
-  // socket timeout also ends a write abandoned at the deadline with its connection, so it
-  // cannot land later, after newer writes on other connections.
+  // The driver's own defaults wait 30 s for a connection and forever for a reply: a
+  // connection whose reply never comes would hold its pool slot for good.
   if (!given("connectTimeoutMS")) client.connectTimeoutMS = bound;
   if (!given("socketTimeoutMS")) client.socketTimeoutMS = bound;
   if (serverSelectionTimeoutMS !== undefined) {
