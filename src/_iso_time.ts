@@ -9,10 +9,6 @@ const EPOCH_DAYS = 719_468;
 /** Days in 400 years of the proleptic Gregorian calendar. */
 const ERA_DAYS = 146_097;
 
-/** `"00"` to `"99"`, and `"000"` to `"999"`. */
-const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
-const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
-
 /**
  * `new Date(time).toISOString()`, for a time in years 0-9999.
  *
@@ -43,9 +39,14 @@ export function isoText(time: number): string {
   ms -= minutes * 60_000;
   const seconds = Math.floor(ms / 1000);
   ms -= seconds * 1000;
-  return `${TWO_DIGITS[Math.floor(year / 100)]}${TWO_DIGITS[year % 100]}-${TWO_DIGITS[month]}-` +
-    `${TWO_DIGITS[day]}T${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.` +
-    `${THREE_DIGITS[ms]}Z`;
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(hours, 2)}:${pad(minutes, 2)}:` +
+    `${pad(seconds, 2)}.${pad(ms, 3)}Z`;
+}
+
+/** `value` (a whole number below 10,000) in `width` digits. */
+function pad(value: number, width: 2 | 3 | 4): string {
+  const digits = value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : 4;
+  return digits >= width ? `${value}` : `${"000".slice(0, width - digits)}${value}`;
 }
 
 /**

@@ -28,6 +28,9 @@ const SYNC_READ_BYTES = 1024 * 1024;
 /** Descriptor-table and busy errors: the asynchronous path retries them with backoff. */
 const TRANSIENT = new Set(["EMFILE", "ENFILE", "EAGAIN", "EBUSY"]);
 
+/** Batches of this many files or more ask whether the open refuses links on its own. */
+const ASK_LINKS_FROM = 16;
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const FALLBACK = Symbol("fallback");
 
@@ -135,7 +138,8 @@ export async function readRecords<K extends RecordKind>(
   visit: (record: RecordTypes[K], index: number) => boolean | void,
 ): Promise<void> {
   const slicer = new Slicer();
-  const checkLinks = !refusesLinks();
+  // Asking costs about as much as ten `lstat`s: only longer batches ask.
+  const checkLinks = files.count < ASK_LINKS_FROM || !refusesLinks();
   for (let i = 0; i < files.count; i++) {
     const path = `${files.dir}${sep}${files.name(i)}`;
     // Synchronous while files are small and descriptors free: no promise per file.
