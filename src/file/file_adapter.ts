@@ -21,23 +21,12 @@ import type {
   Program,
   StorageAdapter,
 } from "../types.ts";
-import { makeDir, syncDir, tempName, writeAtomic } from "./_atomic.ts";
-import { metadataPath, readCurrentId, writeCurrentId } from "./_current.ts";
-import { syncDirShared } from "./_dir_sync.ts";
-import { errorCode, fs } from "./_fs.ts";
-import {
-  createEntry,
-  historyFileName,
-  type HistoryListing,
-  readHistory,
-} from "./_history_files.ts";
-import { ioError } from "./_io_error.ts";
-import { historyIndex, removeHistoryIndex } from "./_history_index.ts";
-import { ListingCache } from "./_listing_cache.ts";
-import { executionFilter, readList, type RecordListing } from "./_list_files.ts";
-import { DIRS, openDataDir } from "./_open.ts";
-import { OUTPUT_DIR, OutputLogs } from "./_output.ts";
-import { corrupt, readRecord, recordText, removeFile } from "./_record_file.ts";
+import { lazyModules } from "../_lazy.ts";
+import type * as EngineModule from "./_engine.ts";
+import type { HistoryListing } from "./_history_files.ts";
+import type { RecordListing } from "./_list_files.ts";
+import type { ListingCache } from "./_listing_cache.ts";
+import type { OutputLogs } from "./_output.ts";
 
 /**
  * Options for {@linkcode FileStorageAdapter}.
@@ -62,6 +51,23 @@ export interface FileStorageOptions {
 }
 
 type Kind = "program" | "execution";
+
+/** The modules a connection runs, loaded by the first `connect()`. */
+type Engine = typeof EngineModule;
+const loadEngine = lazyModules(() => import("./_engine.ts"), "file");
+
+/** An open connection: the engine, and what lives as long as the connection. */
+interface Connection {
+  engine: Engine;
+  outputs: OutputLogs;
+  /** Planned listings of unchanged directories, for paging (see `_listing_cache.ts`). */
+  historyListings: ListingCache<HistoryListing>;
+  recordListings: ListingCache<RecordListing>;
+  /** Directories checked (a directory, not a link) whose entry in their parent is durable. */
+  durableDirs: Set<string>;
+  /** The checks of `durableDirs` under way, shared by concurrent first writers. */
+  ensuring: Map<string, Promise<void>>;
+}
 
 /**
  * Stores each record as a human-readable JSON file:
@@ -94,19 +100,8 @@ export class FileStorageAdapter implements StorageAdapter {
   /** The absolute path of the data directory. */
   readonly dataDir: string;
   readonly #fsync: boolean;
-  /** Open (`true`) between `connect()` and `disconnect()`; orders the two. */
-  readonly #lifecycle = new Lifecycle<true>();
-  /**
-   * Directories this connection has checked (a directory, not a link) and whose entry in
-   * their parent it has made durable.
-   */
-  readonly #durableDirs = new Set<string>();
-  /** The checks of `#durableDirs` under way, shared by concurrent first writers. */
-  readonly #ensuring = new Map<string, Promise<void>>();
-  readonly #outputs: OutputLogs;
-  /** Planned listings of unchanged directories, for paging (see `_listing_cache.ts`). */
-  readonly #historyListings = new ListingCache<HistoryListing>(4, historyIndex);
-  readonly #recordListings = new ListingCache<RecordListing>(2);
+  /** The connection between `connect()` and `disconnect()`; orders the two. */
+  readonly #lifecycle = new Lifecycle<Connection>();
 
   /**
    * Creates an unconnected adapter. Nothing is touched until `connect()`.
@@ -151,7 +146,6 @@ export class FileStorageAdapter implements StorageAdapter {
     }
     this.dataDir = resolve(dir);
     this.#fsync = options.fsync ?? true;
-    this.#outputs = new OutputLogs(join(this.dataDir, OUTPUT_DIR), this.#fsync);
   }
 
   /**
@@ -166,10 +160,16 @@ export class FileStorageAdapter implements StorageAdapter {
    */
   connect(): Promise<void> {
     return this.#lifecycle.open(async () => {
-      this.#durableDirs.clear();
-      this.#ensuring.clear();
-      for (const dir of await openDataDir(this.dataDir, this.#fsync)) this.#durableDirs.add(dir);
-      return true;
+      const engine = await loadEngine();
+      const durableDirs = new Set(await engine.openDataDir(this.dataDir, this.#fsync));
+      return {
+        engine,
+        outputs: new engine.OutputLogs(join(this.dataDir, engine.OUTPUT_DIR), this.#fsync),
+        historyListings: new engine.ListingCache<HistoryListing>(4, engine.historyIndex),
+        recordListings: new engine.ListingCache<RecordListing>(2),
+        durableDirs,
+        ensuring: new Map(),
+      };
     });
   }
 
@@ -179,11 +179,7 @@ export class FileStorageAdapter implements StorageAdapter {
    * Calls already running finish.
    */
   disconnect(): Promise<void> {
-    return this.#lifecycle.close(() => {
-      this.#durableDirs.clear();
-      this.#ensuring.clear();
-      return Promise.resolve();
-    });
+    return this.#lifecycle.close(() => Promise.resolve());
   }
 
   /**
@@ -258,20 +254,21 @@ export class FileStorageAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the file system fails.
    */
   async saveHistory(history: History): Promise<void> {
-    this.#assertConnected("save history");
+    const connection = this.#connected("save history");
+    const { engine } = connection;
     const { json, executionId, step, time } = checkRecord("history", history);
     const what = `history of execution "${executionId}" at step ${step}`;
-    const text = recordText(json, `Cannot save ${what}`);
-    const root = join(this.dataDir, DIRS.history);
+    const text = engine.recordText(json, `Cannot save ${what}`);
+    const root = join(this.dataDir, engine.DIRS.history);
     const dir = join(root, idToFileStem(executionId));
-    const name = historyFileName(step, time);
+    const name = engine.historyFileName(step, time);
     const path = join(dir, name);
-    await this.#io(`Cannot save ${what}`, path, async () => {
-      await this.#ensureDir(dir, root);
-      const stored = await createEntry(dir, name, text, {
+    await this.#io(connection, `Cannot save ${what}`, path, async () => {
+      await this.#ensureDir(connection, dir, root);
+      const stored = await engine.createEntry(dir, name, text, {
         fsync: this.#fsync,
         what,
-        onMissingDir: () => this.#ensureDir(dir, root, true),
+        onMissingDir: () => this.#ensureDir(connection, dir, root, true),
       });
       if (stored === "different") throw historyConflict(executionId, step, time);
     });
@@ -290,14 +287,16 @@ export class FileStorageAdapter implements StorageAdapter {
    * @throws {NotConnectedError} When not connected.
    */
   async getHistory(executionId: string, query?: HistoryQuery): Promise<History[]> {
-    this.#assertConnected("get history");
+    const connection = this.#connected("get history");
+    const { engine } = connection;
     assertId(executionId, "Cannot get history", "executionId");
     const plan = checkHistoryQuery(query, `Cannot get history of execution "${executionId}"`);
-    const dir = join(this.dataDir, DIRS.history, idToFileStem(executionId));
+    const dir = join(this.dataDir, engine.DIRS.history, idToFileStem(executionId));
     return await this.#io(
+      connection,
       `Cannot read history of execution "${executionId}"`,
       dir,
-      () => readHistory(this.#historyListings, dir, executionId, plan),
+      () => engine.readHistory(connection.historyListings, dir, executionId, plan),
     );
   }
 
@@ -313,9 +312,9 @@ export class FileStorageAdapter implements StorageAdapter {
    * @throws {NotConnectedError} When not connected.
    */
   async listPrograms(query?: ListQuery): Promise<Program[]> {
-    this.#assertConnected("list programs");
+    const connection = this.#connected("list programs");
     const plan = checkListQuery(query, "Cannot list programs", false);
-    return await this.#list("program", plan);
+    return await this.#list(connection, "program", plan);
   }
 
   /**
@@ -332,9 +331,10 @@ export class FileStorageAdapter implements StorageAdapter {
    * @throws {NotConnectedError} When not connected.
    */
   async listExecutions(query?: ExecutionQuery): Promise<Execution[]> {
-    this.#assertConnected("list executions");
+    const connection = this.#connected("list executions");
     const plan = checkListQuery(query, "Cannot list executions", true);
-    return await this.#list("execution", plan, executionFilter(plan));
+    const keep = connection.engine.executionFilter(plan);
+    return await this.#list(connection, "execution", plan, keep);
   }
 
   /**
@@ -347,7 +347,7 @@ export class FileStorageAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the file system fails.
    */
   async deleteProgram(id: string): Promise<boolean> {
-    return await this.#delete("program", id);
+    return await this.#delete(this.#connected("delete program"), "program", id);
   }
 
   /**
@@ -362,23 +362,25 @@ export class FileStorageAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the file system fails.
    */
   async deleteExecution(id: string): Promise<boolean> {
-    const existed = await this.#delete("execution", id);
-    const root = join(this.dataDir, DIRS.history);
+    const connection = this.#connected("delete execution");
+    const { engine, outputs } = connection;
+    const existed = await this.#delete(connection, "execution", id);
+    const root = join(this.dataDir, engine.DIRS.history);
     const dir = join(root, idToFileStem(id));
-    await this.#io(`Cannot delete the history of execution "${id}"`, dir, async () => {
-      await removeHistoryIndex(dir);
-      const doomed = join(root, tempName("del"));
+    await this.#io(connection, `Cannot delete the history of execution "${id}"`, dir, async () => {
+      await engine.removeHistoryIndex(dir);
+      const doomed = join(root, engine.tempName("del"));
       try {
-        await fs.rename(dir, doomed);
+        await engine.fs.rename(dir, doomed);
       } catch (error) {
-        if (errorCode(error) === "ENOENT") return;
+        if (engine.errorCode(error) === "ENOENT") return;
         throw error;
       }
-      if (this.#fsync) await syncDir(root);
-      await fs.rm(doomed, { recursive: true, force: true });
+      if (this.#fsync) await engine.syncDir(root);
+      await engine.fs.rm(doomed, { recursive: true, force: true });
     });
     const context = `Cannot delete the output of execution "${id}"`;
-    await this.#io(context, this.#outputs.path(id), () => this.#outputs.remove(id, context));
+    await this.#io(connection, context, outputs.path(id), () => outputs.remove(id, context));
     return existed;
   }
 
@@ -400,20 +402,22 @@ export class FileStorageAdapter implements StorageAdapter {
    * whether the lines may have been stored anyway.
    */
   async appendOutput(executionId: string, lines: string[]): Promise<void> {
-    this.#assertConnected("append output");
+    const connection = this.#connected("append output");
+    const { engine, outputs, durableDirs } = connection;
     assertId(executionId, "Cannot append output", "executionId");
     const context = `Cannot append output of execution "${executionId}"`;
     const copy = checkOutputLines(lines, context);
     if (copy.length === 0) return;
-    const dir = join(this.dataDir, OUTPUT_DIR);
+    const dir = join(this.dataDir, engine.OUTPUT_DIR);
     const ensureDir = async (again: boolean) => {
-      if (again) this.#durableDirs.delete(dir);
-      if (!this.#durableDirs.has(dir)) await this.#ensureDir(dir, this.dataDir);
+      if (again) durableDirs.delete(dir);
+      if (!durableDirs.has(dir)) await this.#ensureDir(connection, dir, this.dataDir);
     };
     await this.#io(
+      connection,
       context,
-      this.#outputs.path(executionId),
-      () => this.#outputs.append(executionId, copy, context, ensureDir),
+      outputs.path(executionId),
+      () => outputs.append(executionId, copy, context, ensureDir),
     );
   }
 
@@ -428,12 +432,18 @@ export class FileStorageAdapter implements StorageAdapter {
    * @throws {NotConnectedError} When not connected.
    */
   async getOutput(executionId: string, query?: OutputQuery): Promise<string[]> {
-    this.#assertConnected("get output");
+    const connection = this.#connected("get output");
+    const { outputs } = connection;
     assertId(executionId, "Cannot get output", "executionId");
     const context = `Cannot get output of execution "${executionId}"`;
     const plan = checkOutputQuery(query, context);
-    const path = this.#outputs.path(executionId);
-    return await this.#io(context, path, () => this.#outputs.read(executionId, plan, context));
+    const path = outputs.path(executionId);
+    return await this.#io(
+      connection,
+      context,
+      path,
+      () => outputs.read(executionId, plan, context),
+    );
   }
 
   /**
@@ -444,11 +454,13 @@ export class FileStorageAdapter implements StorageAdapter {
    * @throws {NotConnectedError} When not connected.
    */
   async getCurrentExecutionId(): Promise<string | null> {
-    this.#assertConnected("get the current execution");
+    const connection = this.#connected("get the current execution");
+    const { engine } = connection;
     return await this.#io(
+      connection,
       "Cannot read the current execution",
-      metadataPath(this.dataDir),
-      () => readCurrentId(this.dataDir),
+      engine.metadataPath(this.dataDir),
+      () => engine.readCurrentId(this.dataDir),
     );
   }
 
@@ -461,12 +473,14 @@ export class FileStorageAdapter implements StorageAdapter {
    * @throws {StorageError} With code `"IO"` when the file system fails.
    */
   async setCurrentExecutionId(id: string | null): Promise<void> {
-    this.#assertConnected("set the current execution");
+    const connection = this.#connected("set the current execution");
+    const { engine } = connection;
     const checked = checkCurrentId(id);
     await this.#io(
+      connection,
       "Cannot set the current execution",
-      metadataPath(this.dataDir),
-      () => writeCurrentId(this.dataDir, checked, this.#fsync),
+      engine.metadataPath(this.dataDir),
+      () => engine.writeCurrentId(this.dataDir, checked, this.#fsync),
     );
   }
 
@@ -477,25 +491,27 @@ export class FileStorageAdapter implements StorageAdapter {
    * already existed, since a writer that died may have created it without syncing
    * `parent`. Concurrent first writers share one check and one fsync.
    */
-  #ensureDir(dir: string, parent: string, missing = false): Promise<void> {
-    if (!missing && this.#durableDirs.has(dir)) return Promise.resolve();
-    let ensuring = this.#ensuring.get(dir);
-    if (ensuring === undefined) {
-      this.#durableDirs.delete(dir);
-      ensuring = this.#makeDurableDir(dir, parent).finally(() => this.#ensuring.delete(dir));
-      this.#ensuring.set(dir, ensuring);
+  #ensureDir(connection: Connection, dir: string, parent: string, missing = false): Promise<void> {
+    const { durableDirs, ensuring } = connection;
+    if (!missing && durableDirs.has(dir)) return Promise.resolve();
+    let check = ensuring.get(dir);
+    if (check === undefined) {
+      durableDirs.delete(dir);
+      check = this.#makeDurableDir(connection, dir, parent).finally(() => ensuring.delete(dir));
+      ensuring.set(dir, check);
     }
-    return ensuring;
+    return check;
   }
 
-  async #makeDurableDir(dir: string, parent: string): Promise<void> {
-    let info = await fs.lstatInfo(dir).catch((error) => {
-      if (errorCode(error) === "ENOENT") return undefined;
+  async #makeDurableDir(connection: Connection, dir: string, parent: string): Promise<void> {
+    const { engine } = connection;
+    let info = await engine.fs.lstatInfo(dir).catch((error) => {
+      if (engine.errorCode(error) === "ENOENT") return undefined;
       throw error;
     });
     if (info === undefined) {
-      await makeDir(dir);
-      info = await fs.lstatInfo(dir);
+      await engine.makeDir(dir);
+      info = await engine.fs.lstatInfo(dir);
     }
     if (info.kind === "symlink") {
       throw new CorruptRecordError(
@@ -508,29 +524,32 @@ export class FileStorageAdapter implements StorageAdapter {
     if (info.kind !== "directory") {
       throw Object.assign(new Error(`"${dir}" is a file, not a directory`), { code: "ENOTDIR" });
     }
-    if (this.#fsync) await syncDirShared(parent);
-    if (this.isConnected()) this.#durableDirs.add(dir);
+    if (this.#fsync) await engine.syncDirShared(parent);
+    connection.durableDirs.add(dir);
   }
 
   async #save(kind: Kind, record: Program | Execution): Promise<void> {
-    this.#assertConnected(`save ${kind}`);
+    const connection = this.#connected(`save ${kind}`);
+    const { engine } = connection;
     const { json, id } = checkRecord(kind, record);
-    const text = recordText(json, `Cannot save ${kind} "${id}"`);
-    const dir = join(this.dataDir, DIRS[kind]);
+    const text = engine.recordText(json, `Cannot save ${kind} "${id}"`);
+    const dir = join(this.dataDir, engine.DIRS[kind]);
     const name = `${idToFileStem(id)}.json`;
-    await this.#io(`Cannot save ${kind} "${id}"`, join(dir, name), async () => {
-      await writeAtomic(dir, name, text, { placement: "replace", fsync: this.#fsync });
+    await this.#io(connection, `Cannot save ${kind} "${id}"`, join(dir, name), async () => {
+      await engine.writeAtomic(dir, name, text, { placement: "replace", fsync: this.#fsync });
     });
   }
 
   async #get<K extends Kind>(kind: K, id: string): Promise<RecordTypes[K] | null> {
-    this.#assertConnected(`get ${kind}`);
+    const connection = this.#connected(`get ${kind}`);
+    const { engine } = connection;
     assertId(id, `Cannot get ${kind}`);
-    const path = join(this.dataDir, DIRS[kind], `${idToFileStem(id)}.json`);
+    const path = join(this.dataDir, engine.DIRS[kind], `${idToFileStem(id)}.json`);
     const what = `${kind} "${id}"`;
-    const record = await this.#io(`Cannot read ${what}`, path, () => readRecord(kind, path, what));
+    const read = () => engine.readRecord(kind, path, what);
+    const record = await this.#io(connection, `Cannot read ${what}`, path, read);
     if (record !== null && record.id !== id) {
-      throw corrupt(
+      throw engine.corrupt(
         `Cannot read ${what}`,
         path,
         `holds the ${kind} of another id`,
@@ -542,26 +561,29 @@ export class FileStorageAdapter implements StorageAdapter {
 
   /** Reads a page of `programs/` or `executions/`. */
   async #list<K extends Kind>(
+    connection: Connection,
     kind: K,
     plan: ListPlan,
     keep?: (record: RecordTypes[K]) => boolean,
   ): Promise<RecordTypes[K][]> {
-    const dir = join(this.dataDir, DIRS[kind]);
+    const { engine } = connection;
+    const dir = join(this.dataDir, engine.DIRS[kind]);
     return await this.#io(
+      connection,
       `Cannot list ${kind}s`,
       dir,
-      () => readList(kind, this.#recordListings, dir, plan, keep),
+      () => engine.readList(kind, connection.recordListings, dir, plan, keep),
     );
   }
 
-  async #delete(kind: Kind, id: string): Promise<boolean> {
-    this.#assertConnected(`delete ${kind}`);
+  async #delete(connection: Connection, kind: Kind, id: string): Promise<boolean> {
+    const { engine } = connection;
     assertId(id, `Cannot delete ${kind}`);
-    const dir = join(this.dataDir, DIRS[kind]);
+    const dir = join(this.dataDir, engine.DIRS[kind]);
     const path = join(dir, `${idToFileStem(id)}.json`);
-    return await this.#io(`Cannot delete ${kind} "${id}"`, path, async () => {
-      const existed = await removeFile(path, `Cannot delete ${kind} "${id}"`);
-      if (existed && this.#fsync) await syncDir(dir);
+    return await this.#io(connection, `Cannot delete ${kind} "${id}"`, path, async () => {
+      const existed = await engine.removeFile(path, `Cannot delete ${kind} "${id}"`);
+      if (existed && this.#fsync) await engine.syncDir(dir);
       return existed;
     });
   }
@@ -570,21 +592,29 @@ export class FileStorageAdapter implements StorageAdapter {
    * Runs file-system work, turning unexpected failures into a `StorageError` that names
    * the cause, and says whether the write may have been stored anyway (`maybeStored`).
    */
-  async #io<T>(action: string, path: string, work: () => Promise<T>): Promise<T> {
+  async #io<T>(
+    { engine }: Connection,
+    action: string,
+    path: string,
+    work: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await work();
     } catch (error) {
       if (error instanceof StorageError) throw error;
-      throw ioError(action, path, error);
+      throw engine.ioError(action, path, error);
     }
   }
 
-  #assertConnected(action: string): void {
-    if (!this.isConnected()) {
+  /** The open connection; throws `NotConnectedError` when there is none. */
+  #connected(action: string): Connection {
+    const connection = this.#lifecycle.current;
+    if (connection === undefined) {
       throw new NotConnectedError(
         `Cannot ${action}: the FileStorageAdapter for "${this.dataDir}" is not connected; ` +
           "call connect() first",
       );
     }
+    return connection;
   }
 }

@@ -12,7 +12,8 @@ import {
   offerBulkReads,
 } from "../_bulk.ts";
 import type { NativeDocument } from "../document.ts";
-import { ConnectionError, NotConnectedError, type StorageError } from "../errors.ts";
+import { NotConnectedError, type StorageError } from "../errors.ts";
+import { lazyModules } from "../_lazy.ts";
 import { assertId, checkCurrentId } from "../ids.ts";
 import { Lifecycle } from "../_lifecycle.ts";
 import { checkHistoryQuery, checkListQuery, checkOutputQuery } from "../query.ts";
@@ -39,18 +40,7 @@ export type { MongoDBOptions } from "./_options.ts";
 
 /** The modules a connection runs, loaded by the first `connect()`. */
 type Engine = typeof EngineModule;
-let loadingEngine: Promise<Engine> | undefined;
-
-/** Loads the engine once; a failed load is tried again by the next `connect()`. */
-function loadEngine(): Promise<Engine> {
-  return loadingEngine ??= import("./_engine.ts").catch((error) => {
-    loadingEngine = undefined;
-    throw new ConnectionError(
-      `Cannot load the MongoDB backend's modules: ${error}; reinstall @cvm/storage`,
-      { cause: error },
-    );
-  });
-}
+const loadEngine = lazyModules(() => import("./_engine.ts"), "MongoDB");
 
 /** An open connection: the session, the engine that serves it, and its output ends. */
 interface Connection {
