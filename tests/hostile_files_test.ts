@@ -222,6 +222,45 @@ Deno.test({
   },
 });
 
+// Batches of 16 files or more skip the identity check where the open refuses a link on its
+// own: a link among many records must be refused all the same, in both of CI's modes.
+Deno.test({
+  name: "FileStorageAdapter refuses a symbolic link among many history entries and programs",
+  ignore: !posix,
+  async fn() {
+    await withAdapter(async (storage, dir) => {
+      const secret = join(dir, "..", `${crypto.randomUUID()}-secret.json`);
+      await Deno.writeTextFile(secret, `{"id": "${SECRET}", "token": "${SECRET}"}`);
+      try {
+        for (let i = 0; i < 20; i++) {
+          await storage.saveProgram(makeProgram({ id: `p${String(i).padStart(2, "0")}` }));
+          await storage.saveHistory(makeHistory({ step: i }));
+        }
+        const program = join(dir, "programs", "p19.json");
+        const entry = join(dir, "history", "e1", "1767323045678-19.json");
+        for (const path of [program, entry]) {
+          await Deno.remove(path);
+          await Deno.symlink(secret, path);
+        }
+        const calls: [string, () => Promise<unknown>][] = [
+          [program, () => storage.listPrograms()],
+          [entry, () => storage.getHistory("e1")],
+          [entry, () => storage.getHistory("e1", { fromStep: 3 })],
+        ];
+        for (const [path, read] of calls) {
+          const error = await rejectsCorrupt(read);
+          assertEquals(error.path, path);
+          assertStringIncludes(error.message, "symbolic link");
+          assert(!JSON.stringify(describe(error)).includes(SECRET), "the message leaks");
+        }
+        assertEquals((await storage.getHistory("e1", { toStep: 15 })).length, 16);
+      } finally {
+        await Deno.remove(secret);
+      }
+    });
+  },
+});
+
 async function rejectsCorrupt(read: () => Promise<unknown>): Promise<CorruptRecordError> {
   return await assertRejects(read, CorruptRecordError);
 }
