@@ -102,7 +102,12 @@ export class DocumentError extends Error {
  * @returns The `_id`.
  */
 export function historyDocumentId(executionId: string, step: number, time: number): string {
-  return `${executionId}/${step}/${new Date(time).toISOString()}`;
+  return historyIdText(executionId, step, new Date(time).toISOString());
+}
+
+/** `historyDocumentId` from the timestamp's ISO text. */
+function historyIdText(executionId: string, step: number, iso: string): string {
+  return `${executionId}/${step}/${iso}`;
 }
 
 /**
@@ -191,7 +196,7 @@ function documentId(kind: RecordKind, json: JsonObject): string {
   // The codec writes times in years 0-9999 as `toISOString()` does: the id's own text.
   const stamp = (json.timestamp as JsonObject).$date;
   return typeof stamp === "string"
-    ? `${executionId}/${step}/${stamp}`
+    ? historyIdText(executionId, step, stamp)
     : historyDocumentId(executionId, step, encodedTime(json.timestamp) as number);
 }
 

@@ -12,7 +12,7 @@ import { lstat, mkdir, readdir, rename, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { idToFileStem } from "../ids.ts";
 import { isTempName, syncDir } from "../file/_atomic.ts";
-import { isHistoryIndexName } from "../file/_history_index.ts";
+import { historyIndexName, isHistoryIndexName } from "../file/_history_index.ts";
 
 /** The record directories, by record kind. */
 export const RECORD_DIRS = {
@@ -36,7 +36,7 @@ export const TOP_LEVEL: readonly string[] = [
   LOST_FOUND,
 ];
 
-export { isHistoryIndexName, isTempName };
+export { historyIndexName, isHistoryIndexName, isTempName };
 
 /**
  * The file name of a program or execution.

@@ -18,6 +18,7 @@ import { decodeRecord, type RecordKind, type RecordTypes } from "../records.ts";
 import type { Finding, Findings } from "./_findings.ts";
 import {
   historyFileName,
+  historyIndexName,
   isHistoryIndexName,
   isTempName,
   listDir,
@@ -113,7 +114,10 @@ export async function verifyFileStore(
 
   if (await check.recordDir(RECORD_DIRS.history)) {
     const entries = await listDir(join(dataDir, RECORD_DIRS.history));
-    const directories = new Set(entries.filter((e) => e.kind === "directory").map((e) => e.name));
+    // The index names the histories present would have: any other index is left over.
+    const indexNames = new Set(
+      entries.filter((e) => e.kind === "directory").map((e) => historyIndexName(e.name)),
+    );
     for (const { name, kind } of entries) {
       const rel = `${RECORD_DIRS.history}/${name}`;
       if (isTempName(name)) {
@@ -121,7 +125,7 @@ export async function verifyFileStore(
         continue;
       }
       if (kind === "file" && isHistoryIndexName(name)) {
-        if (!directories.has(name.slice(1, -4))) {
+        if (!indexNames.has(name)) {
           findings.note(
             rel,
             "is the index of a history that does not exist (a cache); deleting it is safe",

@@ -50,10 +50,10 @@ export function isMaybeStored(error: unknown): boolean {
 const VANISHED_RETRIES = 3;
 
 /**
- * Writes `data` (a text, as UTF-8, or bytes) to `dir/name` atomically. With `"replace"`, an existing file is replaced;
- * with `"create"`, an existing file is kept and the call fails with `EEXIST`. Nothing is
- * left behind on failure. An error thrown after the new file was in place is marked (see
- * {@linkcode isMaybeStored}).
+ * Writes `data` (a text, as UTF-8, or bytes) to `dir/name` atomically. With `"replace"`,
+ * an existing file is replaced; with `"create"`, an existing file is kept and the call
+ * fails with `EEXIST`. Nothing is left behind on failure. An error thrown after the new
+ * file was in place is marked (see {@linkcode isMaybeStored}).
  */
 export async function writeAtomic(
   dir: string,

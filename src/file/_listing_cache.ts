@@ -138,12 +138,6 @@ export class ListingCache<T> {
       this.#entries.delete(this.#entries.keys().next().value!);
     }
   }
-
-  /** Forgets every listing. */
-  clear(): void {
-    this.#entries.clear();
-    this.#sizes.clear();
-  }
 }
 
 /**
